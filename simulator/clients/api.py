@@ -1,0 +1,177 @@
+"""What a consumer under test sees: the message it is handed, the context it runs
+in, and the one call that reports a business effect to the downstream sink.
+
+A ``python:`` consumer (and every ``ref:`` consumer run by the SQS poll loop) is a
+class::
+
+    class MyConsumer:
+        def __init__(self, ctx: ConsumerContext) -> None: ...
+        def handle(self, message: Message) -> None: ...   # return: the loop deletes it
+                                                           # raise: it stays (redelivered)
+        def close(self) -> None: ...                       # optional
+
+Lambda handlers and ``cmd:`` programs in Python report effects with
+``report_effect(...)``, which reads ``GENESYS_SIM_SINK_URL`` from the environment;
+programs in other languages POST to ``$GENESYS_SIM_SINK_URL/effects`` themselves.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import orjson
+import requests
+
+# Environment the harness gives every consumer process (DESIGN.md contract).
+ENV_ENDPOINT = "AWS_ENDPOINT_URL"
+ENV_REGION = "AWS_REGION"
+ENV_QUEUE = "QUEUE_URL"
+ENV_SINK = "GENESYS_SIM_SINK_URL"
+ENV_TIME_SCALE = "GENESYS_SIM_TIME_SCALE"
+ENV_CONSUMER = "GENESYS_SIM_CONSUMER"
+ENV_INSTANCE = "GENESYS_SIM_INSTANCE"
+ENV_REDIS = "REDIS_URL"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """An SQS message as ReceiveMessage returns it."""
+
+    message_id: str
+    receipt_handle: str
+    body: str
+    receive_count: int = 1
+    attributes: dict = field(default_factory=dict)
+    message_attributes: dict = field(default_factory=dict)
+
+    def event(self) -> dict:
+        """The body parsed as JSON. Raises ValueError on a body that is not a JSON object."""
+        value = orjson.loads(self.body)
+        if not isinstance(value, dict):
+            raise ValueError("message body is not a JSON object")
+        return value
+
+
+class DownstreamError(Exception):
+    """The downstream (effect sink) refused the effect: it was not applied."""
+
+    def __init__(self, status: int, text: str = "") -> None:
+        self.status = status
+        super().__init__(f"downstream answered HTTP {status} {text}".strip())
+
+
+class Sink:
+    """Client of the effect sink at ``url`` (``POST {url}/effects``)."""
+
+    def __init__(self, url: str, *, consumer: str | None = None, instance: int | None = None,
+                 timeout_s: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        self.consumer = consumer
+        self.instance = instance
+        self.timeout_s = timeout_s
+        self._http = requests.Session()
+
+    def effect(self, event: dict | None = None, *, correlation_id: str | None = None,
+               idempotency_key: str | None = None, upsert: bool = False) -> None:
+        """Apply one business effect downstream. ``event`` is the EventBridge event as
+        received; or give ``correlation_id`` instead. ``idempotency_key``: effects with
+        the same key are applied once. ``upsert``: the effect writes the state of the
+        event's entity (scored by the final-state probe).
+        Raises DownstreamError when the sink does not answer 2xx."""
+        if event is None and correlation_id is None:
+            raise ValueError("effect() needs the event or its correlation_id")
+        payload: dict[str, Any] = {}
+        if event is not None:
+            payload["event"] = event
+        if correlation_id is not None:
+            payload["correlation_id"] = correlation_id
+        if idempotency_key is not None:
+            payload["idempotency_key"] = idempotency_key
+        if upsert:
+            payload["upsert"] = True
+        if self.consumer is not None:
+            payload["consumer"] = self.consumer
+        if self.instance is not None:
+            payload["instance"] = self.instance
+        resp = self._http.post(f"{self.url}/effects", data=orjson.dumps(payload),
+                               headers={"content-type": "application/json"}, timeout=self.timeout_s)
+        if not 200 <= resp.status_code < 300:
+            raise DownstreamError(resp.status_code, resp.text[:200])
+
+
+@dataclass
+class ConsumerContext:
+    """Where a consumer instance runs. Built by the harness; ``from_env`` rebuilds it
+    inside a consumer process from the environment the harness set."""
+
+    name: str
+    sink: Sink
+    instance: int = 0
+    time_scale: float = 1.0
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+    queue_url: str | None = None
+    redis_url: str | None = None
+    # Called after every applied effect; the harness hooks crash faults here.
+    after_effect: Callable[[], None] | None = None
+
+    def effect(self, event: dict | None = None, *, correlation_id: str | None = None,
+               idempotency_key: str | None = None, upsert: bool = False) -> None:
+        self.sink.effect(event, correlation_id=correlation_id,
+                         idempotency_key=idempotency_key, upsert=upsert)
+        if self.after_effect:
+            self.after_effect()
+
+    def ttl(self, scenario_seconds: float) -> float:
+        """A TTL the consumer's design states in real-world seconds (a 5-minute window,
+        a 24 h key) shrunk by the scenario clock, so it means the same in a run."""
+        return scenario_seconds / self.time_scale
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(service, region_name=self.region, endpoint_url=self.endpoint_url)
+
+    def redis(self) -> Any:
+        """A Redis client: the real server at ``redis_url``; an in-process fakeredis
+        only when no URL is given (unit tests of a single instance)."""
+        if self.redis_url:
+            import redis
+
+            return redis.Redis.from_url(self.redis_url)
+        import fakeredis
+
+        return fakeredis.FakeRedis()
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "ConsumerContext":
+        env = os.environ if environ is None else environ
+        name = env.get(ENV_CONSUMER, "consumer")
+        instance = int(env.get(ENV_INSTANCE, "0"))
+        return cls(
+            name=name,
+            instance=instance,
+            sink=Sink(env[ENV_SINK], consumer=name, instance=instance),
+            time_scale=float(env.get(ENV_TIME_SCALE, "1")),
+            region=env.get(ENV_REGION, "us-east-1"),
+            endpoint_url=env.get(ENV_ENDPOINT) or None,
+            queue_url=env.get(ENV_QUEUE) or None,
+            redis_url=env.get(ENV_REDIS) or None,
+        )
+
+
+_default_sink: Sink | None = None
+
+
+def report_effect(event: dict | None = None, *, correlation_id: str | None = None,
+                  idempotency_key: str | None = None, upsert: bool = False) -> None:
+    """``Sink.effect`` against ``$GENESYS_SIM_SINK_URL``: for Lambda handlers and
+    ``cmd:`` programs, which have no context object."""
+    global _default_sink
+    url = os.environ[ENV_SINK]
+    if _default_sink is None or _default_sink.url != url.rstrip("/"):
+        _default_sink = Sink(url, consumer=os.environ.get(ENV_CONSUMER),
+                             instance=int(os.environ.get(ENV_INSTANCE, "0")))
+    _default_sink.effect(event, correlation_id=correlation_id,
+                         idempotency_key=idempotency_key, upsert=upsert)
