@@ -146,6 +146,11 @@ class ConsumerContext:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "ConsumerContext":
+        """The context of this consumer process. Inside a harness-run process this is
+        the one the host installed (so crash faults see every effect); elsewhere it
+        is built from the environment."""
+        if environ is None and _process_context is not None:
+            return _process_context
         env = os.environ if environ is None else environ
         name = env.get(ENV_CONSUMER, "consumer")
         instance = int(env.get(ENV_INSTANCE, "0"))
@@ -161,17 +166,22 @@ class ConsumerContext:
         )
 
 
-_default_sink: Sink | None = None
+# One per consumer process: set by the harness's host, read by from_env().
+_process_context: ConsumerContext | None = None
+
+
+def install_context(ctx: ConsumerContext | None) -> None:
+    """Make ``ctx`` this process's context (the harness's consumer host does this)."""
+    global _process_context
+    _process_context = ctx
 
 
 def report_effect(event: dict | None = None, *, correlation_id: str | None = None,
                   idempotency_key: str | None = None, upsert: bool = False) -> None:
-    """``Sink.effect`` against ``$GENESYS_SIM_SINK_URL``: for Lambda handlers and
-    ``cmd:`` programs, which have no context object."""
-    global _default_sink
-    url = os.environ[ENV_SINK]
-    if _default_sink is None or _default_sink.url != url.rstrip("/"):
-        _default_sink = Sink(url, consumer=os.environ.get(ENV_CONSUMER),
-                             instance=int(os.environ.get(ENV_INSTANCE, "0")))
-    _default_sink.effect(event, correlation_id=correlation_id,
-                         idempotency_key=idempotency_key, upsert=upsert)
+    """``ConsumerContext.effect`` on this process's context: for Lambda handlers and
+    ``cmd:`` programs in Python, which are not handed a context object."""
+    global _process_context
+    if _process_context is None:
+        _process_context = ConsumerContext.from_env()
+    _process_context.effect(event, correlation_id=correlation_id,
+                            idempotency_key=idempotency_key, upsert=upsert)
