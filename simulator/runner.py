@@ -12,11 +12,12 @@ import math
 import re
 import time
 import uuid
+from urllib.parse import quote
 from pathlib import Path
 from typing import Any, Callable
 
-from simulator.clients.api import (ENV_CONSUMER, ENV_ENDPOINT, ENV_QUEUE, ENV_REDIS, ENV_REGION,
-                                   ENV_SINK, ENV_TIME_SCALE)
+from simulator.clients.api import (ENV_CONSUMER, ENV_ENDPOINT, ENV_NAMESPACE, ENV_QUEUE, ENV_REDIS,
+                                   ENV_REGION, ENV_SINK, ENV_TIME_SCALE)
 from simulator.clients.host import HostConfig
 from simulator.clients.receipts import read_receipts
 from simulator.clients.spec import ConsumerSpec
@@ -132,10 +133,11 @@ def _run_consumer(harness: Any, backend: Any, scenario: Any, plan: Plan, spec: C
         ENV_ENDPOINT: backend.endpoint_url or "",
         ENV_REGION: backend.region,
         ENV_QUEUE: topology.queue_url or "",
-        ENV_SINK: f"{harness.sink_base_url}/runs/{sink_key}/consumers/{name}",
+        ENV_SINK: f"{harness.sink_base_url}/runs/{sink_key}/consumers/{quote(name, safe='')}",
         ENV_TIME_SCALE: repr(scale),
         ENV_CONSUMER: name,
         ENV_REDIS: harness.redis_url,
+        ENV_NAMESPACE: sink_key,
     }
     host = HostConfig(kind=spec.kind, target=spec.target, seed=seed,
                       batch_size=scenario.queue.batch_size,

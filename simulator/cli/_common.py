@@ -91,7 +91,7 @@ def emit(result: Any, args: argparse.Namespace, out: Path | None) -> int:
     from simulator.report import render, terminal
 
     table_console = Console(stderr=bool(args.report and not out))
-    table_console.print(terminal.render_table(result))
+    terminal.print_result(result, table_console)
     if args.report:
         text = render(result, args.report)
         if out:

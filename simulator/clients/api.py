@@ -32,6 +32,7 @@ ENV_TIME_SCALE = "GENESYS_SIM_TIME_SCALE"
 ENV_CONSUMER = "GENESYS_SIM_CONSUMER"
 ENV_INSTANCE = "GENESYS_SIM_INSTANCE"
 ENV_REDIS = "REDIS_URL"
+ENV_NAMESPACE = "GENESYS_SIM_NAMESPACE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,9 @@ class ConsumerContext:
     endpoint_url: str | None = None
     queue_url: str | None = None
     redis_url: str | None = None
+    # Unique per consumer run: prefix for keys and table names in shared stores, so
+    # two runs (or two consumers) on one Redis never see each other's marks.
+    namespace: str = ""
     # Called after every applied effect; the harness hooks crash faults here.
     after_effect: Callable[[], None] | None = None
 
@@ -127,6 +131,10 @@ class ConsumerContext:
         """A TTL the consumer's design states in real-world seconds (a 5-minute window,
         a 24 h key) shrunk by the scenario clock, so it means the same in a run."""
         return scenario_seconds / self.time_scale
+
+    def key(self, key: str) -> str:
+        """``key`` in this run's namespace (for Redis keys, table names)."""
+        return f"{self.namespace}:{key}" if self.namespace else key
 
     def client(self, service: str) -> Any:
         import boto3
@@ -163,6 +171,7 @@ class ConsumerContext:
             endpoint_url=env.get(ENV_ENDPOINT) or None,
             queue_url=env.get(ENV_QUEUE) or None,
             redis_url=env.get(ENV_REDIS) or None,
+            namespace=env.get(ENV_NAMESPACE, ""),
         )
 
 

@@ -1,0 +1,46 @@
+"""The Flask app: the downstream effect sink consumers report to, and the emitter
+control API (scenarios, runs, generated events). App-factory style: every
+``create_app`` call builds an independent app around its own registry."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from flask import Flask
+
+from simulator.app import effects, events, health, runs
+from simulator.app.context import EXTENSION, AppContext
+from simulator.app.errors import ApiError, register_error_handlers
+from simulator.app.registry import RunRegistry, RunState
+from simulator.app.server import ServerHandle, make_threaded_server, serve_in_thread
+
+__all__ = ["ApiError", "RunRegistry", "RunState", "ServerHandle", "create_app",
+           "default_scenarios_dir", "make_threaded_server", "serve_in_thread"]
+
+
+def default_scenarios_dir() -> Path:
+    """Shipped scenarios: inside the package when installed as a wheel
+    (pyproject package-data), else the repository's top-level ``scenarios/``."""
+    package = Path(__file__).resolve().parent.parent
+    inside = package / "scenarios"
+    return inside if inside.is_dir() else package.parent / "scenarios"
+
+
+def create_app(*, registry: RunRegistry | None = None,
+               start_run: Callable[[dict], str] | None = None,
+               scenarios_dir: Path | None = None,
+               max_content_length: int = 2 * 1024 * 1024) -> Flask:
+    """``start_run`` receives the validated run request ``{"scenario", "consumers",
+    "scenario_file", "seed"?}`` and returns the new run's id; it must not block
+    (the run goes on in the background, reporting through ``registry``)."""
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = max_content_length
+    app.extensions[EXTENSION] = AppContext(
+        registry=registry if registry is not None else RunRegistry(),
+        start_run=start_run,
+        scenarios_dir=Path(scenarios_dir) if scenarios_dir is not None else default_scenarios_dir(),
+    )
+    for blueprint in (health.bp, effects.bp, runs.bp, events.bp):
+        app.register_blueprint(blueprint)
+    register_error_handlers(app)
+    return app

@@ -1,0 +1,72 @@
+"""JSON Schema of ``--report json``: the contract CI jobs and dashboards read
+(DESIGN.md "Machine-readable results"). Extra fields are allowed; these are not
+optional."""
+from __future__ import annotations
+
+_COUNT = {"type": "integer", "minimum": 0}
+_MS = {"type": ["number", "null"]}
+
+CONSUMER_SCHEMA: dict = {
+    "type": "object",
+    "required": [
+        "name", "logical_events", "effects", "missed", "duplicated", "extra_effects",
+        "unexpected", "dlq", "poison_dropped", "stale_entities", "latency_ms",
+        "throughput_eps", "verdict", "failures",
+    ],
+    "properties": {
+        "name": {"type": "string"},
+        "logical_events": _COUNT,
+        "effects": _COUNT,
+        "missed": _COUNT,
+        "duplicated": _COUNT,
+        "extra_effects": _COUNT,
+        "unexpected": _COUNT,
+        "dlq": _COUNT,
+        "poison_dropped": _COUNT,
+        "stale_entities": {"type": ["integer", "null"], "minimum": 0},
+        "latency_ms": {
+            "type": "object",
+            "required": ["p50", "p95", "p99"],
+            "properties": {"p50": _MS, "p95": _MS, "p99": _MS},
+        },
+        "throughput_eps": {"type": "number", "minimum": 0},
+        "verdict": {"enum": ["pass", "fail"]},
+        "failures": {"type": "array", "items": {"type": "string"}},
+        "effect_attempts": _COUNT,
+        "failed_effects": _COUNT,
+        "left_on_queue": _COUNT,
+        "complete": {"type": "boolean"},
+        "notes": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+RUN_SCHEMA: dict = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "genesys-sim run result",
+    "type": "object",
+    "required": ["scenario", "seed", "backend", "delivery", "complete", "elapsed_s",
+                 "verdict", "consumers"],
+    "properties": {
+        "scenario": {"type": "string"},
+        "seed": {"type": "integer"},
+        "backend": {"type": "string"},
+        "delivery": {"type": "string"},
+        "complete": {"type": "boolean"},
+        "elapsed_s": {"type": "number", "minimum": 0},
+        "verdict": {"enum": ["pass", "fail"]},
+        "notes": {"type": "array", "items": {"type": "string"}},
+        "consumers": {"type": "array", "items": CONSUMER_SCHEMA},
+    },
+}
+
+MATRIX_SCHEMA: dict = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "genesys-sim matrix result",
+    "type": "object",
+    "required": ["verdict", "complete", "runs"],
+    "properties": {
+        "verdict": {"enum": ["pass", "fail"]},
+        "complete": {"type": "boolean"},
+        "runs": {"type": "array", "items": {k: v for k, v in RUN_SCHEMA.items() if k != "$schema"}},
+    },
+}

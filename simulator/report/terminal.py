@@ -1,0 +1,86 @@
+"""The terminal report: rich tables. ``table`` for one run (rows = consumers),
+``matrix_table`` for scenarios x consumers with "missed / duplicated" per cell,
+green where the verdict passed and red where it failed."""
+from __future__ import annotations
+
+import io
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from simulator.report.columns import COLUMNS, run_title
+from simulator.report.results import MatrixResult, RunResult
+
+_NUMERIC = {"events", "effects", "missed", "duplicated", "extra effects", "unexpected", "dlq",
+            "poison dropped", "stale", "p50 ms", "p95 ms", "p99 ms", "events/s"}
+_BAD_WHEN_NONZERO = {"missed", "duplicated", "extra effects", "unexpected", "poison dropped", "stale"}
+
+
+def _style(passed: bool) -> str:
+    return "green" if passed else "bold red"
+
+
+def table(run: RunResult) -> Table:
+    title = run_title(run.scenario, run.seed, run.backend, run.delivery, run.complete)
+    t = Table(title=title, title_justify="left")
+    for header, _ in COLUMNS:
+        t.add_column(header, justify="right" if header in _NUMERIC else "left", no_wrap=header == "verdict")
+    for score in run.consumers:
+        cells = []
+        for header, fmt in COLUMNS:
+            text = fmt(score)
+            style = ""
+            if header == "verdict":
+                style = _style(score.verdict == "pass")
+            elif header in _BAD_WHEN_NONZERO and text not in ("0", "n/a"):
+                style = "yellow"
+            cells.append(Text(text, style=style))
+        t.add_row(*cells)
+    return t
+
+
+def matrix_table(matrix: MatrixResult) -> Table:
+    t = Table(title=f"matrix: {matrix.verdict.upper()}", caption="cells: missed / duplicated",
+              title_justify="left", caption_justify="left")
+    t.add_column("scenario")
+    consumers = matrix.consumer_names
+    for name in consumers:
+        t.add_column(name, justify="center")
+    for scenario in matrix.scenarios:
+        cells = [Text(scenario)]
+        for name in consumers:
+            s = matrix.cell(scenario, name)
+            cells.append(Text("–", style="dim") if s is None else
+                         Text(f"{s.missed} / {s.duplicated}", style=_style(s.verdict == "pass")))
+        t.add_row(*cells)
+    return t
+
+
+def renderable(result: RunResult | MatrixResult) -> Group:
+    """Everything the terminal shows for ``result``, failures and notes included."""
+    runs = result.runs if isinstance(result, MatrixResult) else [result]
+    parts: list = [matrix_table(result)] if isinstance(result, MatrixResult) else []
+    for run in runs:
+        parts.append(table(run))
+        for note in run.notes:
+            parts.append(Text(f"  note: {note}", style="dim"))
+        for s in run.consumers:
+            if s.failures:
+                parts.append(Text(f"  {s.name}: FAIL: {'; '.join(s.failures)}", style="red"))
+            for note in s.notes:
+                parts.append(Text(f"  {s.name}: {note}", style="dim"))
+    return Group(*parts)
+
+
+def print_result(result: RunResult | MatrixResult, console: Console | None = None) -> None:
+    (console or Console()).print(renderable(result))
+
+
+def render(result: RunResult | MatrixResult, *, width: int = 160, color: bool = False) -> str:
+    """The terminal report as text (ANSI colours only when ``color``)."""
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, force_terminal=color, no_color=not color,
+                      color_system="standard" if color else None)
+    console.print(renderable(result))
+    return buf.getvalue()
