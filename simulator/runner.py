@@ -23,7 +23,7 @@ from simulator.clients.receipts import read_receipts
 from simulator.clients.spec import ConsumerSpec
 from simulator.clients.supervisor import Supervisor
 from simulator.clock import ScenarioClock
-from simulator.errors import EXIT_ENVIRONMENT, SimError
+from simulator.errors import SimError
 from simulator.ledger import Ledger
 from simulator.model import DlqEntry, Leftover, Plan, body_key
 from simulator.wire import envelope_ids
@@ -150,18 +150,23 @@ def _run_consumer(harness: Any, backend: Any, scenario: Any, plan: Plan, spec: C
                             restart_after_s=crash.restart_after_s if crash else 2.0)
     report = _Reporter(progress, name, plan, ledger, sink)
 
+    # The injector stamps deliveries on the scenario clock's origin; the ledger on its own.
+    offset = clock.start - ledger._t0
+
     def on_sent(sent: Any) -> None:
-        ledger.record(dataclasses.replace(sent, consumer=name))
+        report.sent += 1
+        ledger.record(dataclasses.replace(sent, consumer=name, at=sent.at + offset))
+
+    def on_rejected(rejected: Any) -> None:
+        report.rejected += 1
 
     supervisor.start()
     try:
         report("starting")
-        deliver = _deliverer(backend, topology, path, supervisor, scenario, ledger, name, clock)
-        deliver(plan.deliveries, clock, on_sent, report)
-        report("draining")
-        if path == "push":
-            pass  # the invoker returns when every delivery succeeded, was parked or dropped
-        else:
+        injector = _injector(backend, topology, path, supervisor, scenario, name, seed)
+        extra = {} if path == "push" else {"on_rejected": on_rejected}
+        injector.run(plan.deliveries, clock, on_sent, report, **extra)
+        if path != "push":  # the invoker returns once every delivery is done, parked or dropped
             _wait_drained(backend, topology.queue_url, scenario, report)
     finally:
         supervisor.stop()
@@ -169,7 +174,9 @@ def _run_consumer(harness: Any, backend: Any, scenario: Any, plan: Plan, spec: C
         _collect_queue_ends(backend, topology, name, ledger, pulls=spec.pulls)
         topology.teardown()
         if supervisor.crashes:
-            notes.append(f"{name}: {supervisor.crashes} planned crash(es) and restarts")
+            notes.append(f"{name}: {supervisor.crashes} planned crash(es), each restarted")
+        if report.rejected:
+            notes.append(f"{name}: {report.rejected} deliveries refused by the wire (e.g. over the entry size limit)")
         report("done")
 
 
@@ -185,25 +192,21 @@ def _base_env() -> dict[str, str]:
     return env
 
 
-def _deliverer(backend: Any, topology: Any, path: str, supervisor: Supervisor, scenario: Any,
-               ledger: Ledger, name: str, clock: ScenarioClock) -> Callable:
+def _injector(backend: Any, topology: Any, path: str, supervisor: Supervisor, scenario: Any,
+              name: str, seed: int) -> Any:
     from simulator import transport
 
     if path == "push":
-        invoker = transport.EventBridgeTargetInvoker(
-            backend, topology, targets=supervisor.endpoints or [scenario_target(supervisor)],
-            retry=transport.RetryPolicy(
-                maximum_retry_attempts=scenario.eventbridge.retry.maximum_retry_attempts,
-                maximum_event_age_s=scenario.eventbridge.retry.maximum_event_age_s),
-            seed=scenario.seed, on_dlq=lambda entry: None)
-        return invoker.inject
-    injector = transport.make_injector(backend, topology, path,
-                                       max_entry_bytes=scenario.eventbridge.max_entry_bytes)
-    return injector.inject
-
-
-def scenario_target(supervisor: Supervisor) -> str:
-    return supervisor.spec.target  # http:URL — the user's own endpoint
+        retry = scenario.eventbridge.retry
+        targets = supervisor.endpoints or [supervisor.spec.target]  # http:URL is the user's own
+        return transport.make_injector(
+            backend, topology, "push", consumer=name, targets=targets, seed=seed,
+            retry=transport.RetryPolicy(maximum_retry_attempts=retry.maximum_retry_attempts,
+                                        maximum_event_age_s=retry.maximum_event_age_s))
+    options: dict[str, Any] = {"consumer": name}
+    if path == "eventbridge":
+        options["max_entry_bytes"] = scenario.eventbridge.max_entry_bytes
+    return transport.make_injector(backend, topology, path, **options)
 
 
 def _wait_drained(backend: Any, queue_url: str, scenario: Any, report: "_Reporter") -> None:
@@ -259,8 +262,9 @@ class _Reporter:
         self.progress = progress
         self.name = name
         self.planned = len(plan.deliveries)
-        self.ledger = ledger
         self.sink = sink
+        self.sent = 0
+        self.rejected = 0
         self._last = 0.0
 
     def __call__(self, phase: str, **extra: Any) -> None:
@@ -270,10 +274,6 @@ class _Reporter:
         if phase in ("sending", "draining") and now - self._last < 0.12:
             return
         self._last = now
-        h = self.ledger.history
-        sent = sum(1 for s in h.sent[-self.planned:] if s.consumer == self.name) if phase != "starting" else 0
+        extra.pop("sent", None)
         self.progress({"consumer": self.name, "phase": phase, "planned": self.planned,
-                       "sent": sent, "effects": len(h.effects), **extra})
-
-
-__all__ = ["RunOptions", "run_scenario", "make_plan", "EXIT_ENVIRONMENT"]
+                       "sent": self.sent, "effects": self.sink.counts().get("applied", 0), **extra})

@@ -90,7 +90,10 @@ def emit(result: Any, args: argparse.Namespace, out: Path | None) -> int:
 
     from simulator.report import render, terminal
 
-    table_console = Console(stderr=bool(args.report and not out))
+    to_stderr = bool(args.report and not out)
+    stream = sys.stderr if to_stderr else sys.stdout
+    # Piped into a CI log there is no terminal width to respect: keep columns whole.
+    table_console = Console(stderr=to_stderr, width=None if stream.isatty() else 160)
     terminal.print_result(result, table_console)
     if args.report:
         text = render(result, args.report)
