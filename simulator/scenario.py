@@ -23,8 +23,9 @@ from simulator.faults.explain import ABSENT, dotted, keys_at, plain_child, reaso
 from simulator.faults.params import Probability
 from simulator.faults.spec import combination_problems, shape_problem
 
-REPO_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
-PACKAGE_SCENARIOS = Path(__file__).resolve().parent / "scenarios"  # when installed as package data
+# The shipped library: in a checkout a link to the repository's top-level
+# scenarios/, in an installed wheel the package data the link was built from.
+SHIPPED_SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 
 # TrafficConfig's fields, for when the generator cannot be imported.
 _TRAFFIC_FALLBACK = (
@@ -154,10 +155,7 @@ class Scenario(_Section):
 
 def shipped_scenarios() -> list[Path]:
     """The scenario library that ships with the project, sorted by file name."""
-    for folder in (REPO_SCENARIOS, PACKAGE_SCENARIOS):
-        if folder.is_dir():
-            return sorted(folder.glob("*.yaml"))
-    return []
+    return sorted(SHIPPED_SCENARIOS.glob("*.yaml"))
 
 
 def resolve(name_or_path: str | Path) -> Path:
@@ -169,7 +167,7 @@ def resolve(name_or_path: str | Path) -> Path:
     text = str(name_or_path)
     if "/" not in text and "\\" not in text:
         stem = text[: -len(".yaml")] if text.endswith(".yaml") else text
-        folders = list(dict.fromkeys((Path.cwd() / "scenarios", REPO_SCENARIOS, PACKAGE_SCENARIOS)))
+        folders = list(dict.fromkeys((Path.cwd() / "scenarios", SHIPPED_SCENARIOS)))
         for folder in folders:
             if (folder / f"{stem}.yaml").is_file():
                 return folder / f"{stem}.yaml"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from simulator.errors import BadInput
 from simulator.faults import plan
-from simulator.scenario import REPO_SCENARIOS, Scenario, ScenarioError, load_scenario, shipped_scenarios
+from simulator.scenario import SHIPPED_SCENARIOS, Scenario, ScenarioError, load_scenario, shipped_scenarios
 
 from test_faults_support import make_events
 
@@ -79,7 +79,7 @@ def test_design_example_loads(write):
 
 def test_a_bare_name_finds_the_shipped_scenario(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert load_scenario("ci-smoke").path == REPO_SCENARIOS / "ci-smoke.yaml"
+    assert load_scenario("ci-smoke").path == SHIPPED_SCENARIOS / "ci-smoke.yaml"
     (tmp_path / "scenarios").mkdir()
     (tmp_path / "scenarios" / "ci-smoke.yaml").write_text("name: local-smoke\n")
     assert load_scenario("ci-smoke").name == "local-smoke"  # the current directory's comes first

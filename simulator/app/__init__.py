@@ -19,11 +19,9 @@ __all__ = ["ApiError", "RunRegistry", "RunState", "ServerHandle", "create_app",
 
 
 def default_scenarios_dir() -> Path:
-    """Shipped scenarios: inside the package when installed as a wheel
-    (pyproject package-data), else the repository's top-level ``scenarios/``."""
-    package = Path(__file__).resolve().parent.parent
-    inside = package / "scenarios"
-    return inside if inside.is_dir() else package.parent / "scenarios"
+    from simulator.scenario import SHIPPED_SCENARIOS
+
+    return SHIPPED_SCENARIOS
 
 
 def create_app(*, registry: RunRegistry | None = None,
