@@ -22,6 +22,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help="permit --backend aws: create and delete real resources in your AWS account")
     p.add_argument("--seed", type=int, help="override the scenario's seed")
     p.add_argument("--instances", type=_positive_int, help="override consumers.instances")
+    p.add_argument("--parallel", type=_positive_int, default=1, metavar="N",
+                   help="run up to N consumers of a scenario side by side, each on its own queue "
+                   "(default 1: one after another)")
     p.add_argument("--report", choices=REPORT_FORMATS, help="write a report in this format")
     p.add_argument("--out", metavar="PATH", help="where to write the report (default: stdout)")
     p.add_argument("--run-dir", metavar="DIR", default="runs",

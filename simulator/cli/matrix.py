@@ -28,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
     scenarios = [load_scenario(s) for s in (args.scenario or shipped_scenarios())]
     specs = [parse_spec(raw) for raw in (args.consumer or [f"ref:{r.name}" for r in REFERENCES])]
     out = check_out(args.out)
-    options = RunOptions(seed=args.seed, instances=args.instances, backend=args.backend)
+    options = RunOptions(seed=args.seed, instances=args.instances, backend=args.backend,
+                         parallel=args.parallel)
     runs = []
     with Harness(out_dir=args.run_dir, endpoint_url=args.endpoint_url, allow_aws=args.allow_aws) as harness, \
             live_progress(not args.quiet) as progress:

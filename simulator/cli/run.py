@@ -28,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     specs = [parse_spec(raw) for raw in args.consumer]
     out = check_out(args.out)
-    options = RunOptions(seed=args.seed, instances=args.instances, backend=args.backend)
+    options = RunOptions(seed=args.seed, instances=args.instances, backend=args.backend,
+                         parallel=args.parallel)
     with Harness(out_dir=args.run_dir, endpoint_url=args.endpoint_url, allow_aws=args.allow_aws) as harness, \
             live_progress(not args.quiet) as progress:
         result = run_scenario(harness, scenario, specs, options=options, progress=progress)
