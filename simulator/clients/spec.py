@@ -72,8 +72,8 @@ def load_target(target: str, *, where: str = "") -> Any:
         raise BadInput(f"expected MODULE_OR_FILE:NAME, got {target!r}", where=where or None)
     try:
         module = _import(module_ref)
-    except BadInput:
-        raise
+    except BadInput as exc:
+        raise BadInput(str(exc), where=where or None) from None
     except Exception as exc:  # the user's module failed while importing
         raise BadInput(f"importing {module_ref!r} failed: {type(exc).__name__}: {exc}",
                        where=where or None) from exc

@@ -25,7 +25,9 @@ def table(run: RunResult) -> Table:
     title = run_title(run.scenario, run.seed, run.backend, run.delivery, run.complete)
     t = Table(title=title, title_justify="left")
     for header, _ in COLUMNS:
-        t.add_column(header, justify="right" if header in _NUMERIC else "left", no_wrap=header == "verdict")
+        # Names are what a reader scans for: never cut them; let numbers wrap first.
+        t.add_column(header, justify="right" if header in _NUMERIC else "left",
+                     no_wrap=header in ("verdict", "consumer"), min_width=len(header) if header == "consumer" else None)
     for score in run.consumers:
         cells = []
         for header, fmt in COLUMNS:
