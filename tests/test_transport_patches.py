@@ -137,12 +137,10 @@ def test_patches_check_the_installed_moto():
 
 
 def test_an_unexpected_signature_fails_loudly(monkeypatch):
-    def receive_message(self, queue_name, count):  # a "newer moto" with another shape
-        return []
-
+    # as if moto's receive_message had grown a parameter the patch does not know
     expected = dict(moto_patches._EXPECTED)
-    original = moto_patches.SQSBackend.receive_message
-    expected[receive_message] = expected.pop(original)
+    key = (moto_patches.SQSBackend, "receive_message")
+    expected[key] = expected[key] + ("wait_time_ms",)
     monkeypatch.setattr(moto_patches, "_EXPECTED", expected)
     with pytest.raises(moto_patches.MotoPatchError, match="receive_message"):
         moto_patches.check_compatible()
@@ -192,16 +190,17 @@ def test_fifo_delivers_each_body_once_deleted_or_not(scope, sends):
     assert sorted(received) == sorted(expected)
 
 
-def test_messages_are_no_longer_tracked_forever():
-    from moto.sqs.models import Message
+def test_messages_and_queues_are_no_longer_tracked_forever():
+    from moto.sqs.models import Message, Queue
 
-    before = len(Message.instances_tracked)
+    before = len(Message.instances_tracked), len(Queue.instances_tracked)
     backend = fresh_backend()
     backend.create_queue("q")
     for i in range(20):
         backend.send_message("q", f"m{i}")
     backend.receive_message("q", 10, 0, 30)
-    assert len(Message.instances_tracked) == before
+    backend.delete_queue("q")
+    assert (len(Message.instances_tracked), len(Queue.instances_tracked)) == before
 
 
 def test_eventbridge_target_gets_the_event_as_eventbridge_sends_it():
@@ -215,6 +214,6 @@ def test_eventbridge_target_gets_the_event_as_eventbridge_sends_it():
     assert delivered["detail"] == {"text": "<id> and <source>"}
     assert delivered["account"] == "123456789012"
     # an InputTransformer still goes through moto's template engine
-    shaped = EventTemplateParser.parse(input_template='{"x": <i>}', input_paths_map={"i": "$.id"},
+    shaped = EventTemplateParser.parse(input_template='{"x": "<i>"}', input_paths_map={"i": "$.id"},
                                        event=event)
     assert shaped == {"x": "e1"}

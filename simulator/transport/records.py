@@ -1,0 +1,84 @@
+"""What the transport reports besides ``simulator.model.Sent``: deliveries the wire
+refused, each push attempt, push deliveries given up on, and messages drained from
+a queue. Plain frozen records, like those in simulator.model."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from simulator.model import Delivery
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A delivery the service refused (PutEvents entry error, oversize entry, SQS
+    batch failure): it never reached the queue. ``at`` is real seconds since the run
+    started."""
+
+    delivery: Delivery
+    at: float
+    error_code: str
+    error_message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One POST of an event to a push target (EventBridge -> Lambda/HTTP)."""
+
+    delivery: Delivery
+    number: int  # 1 = first try, 2 = first retry, ...
+    at: float  # real seconds since the run started
+    at_s: float  # scenario seconds
+    target: str  # URL that was called
+    status: int | None  # HTTP status; None on timeout or connection error
+    error_code: str | None  # EventBridge DLQ error code when it failed
+    error_message: str | None
+    outcome: Literal["delivered", "retry", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Undelivered:
+    """A push delivery EventBridge gave up on: sent to the target's DLQ, or dropped
+    when there is none. ``exhausted`` names the limit that ended the retries
+    (MaximumRetryAttempts | MaximumEventAgeInSeconds) or None for a
+    non-retryable error."""
+
+    delivery: Delivery
+    at: float
+    attempts: int
+    error_code: str
+    error_message: str
+    exhausted: str | None
+    dlq_message_id: str | None  # None: dropped
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DrainedMessage:
+    body: str
+    message_id: str
+    attributes: dict[str, str]  # SQS system attributes (ApproximateReceiveCount, ...)
+    # custom attributes as ReceiveMessage returns them: {name: {"StringValue": ..., "DataType": ...}}
+    message_attributes: dict[str, dict]
+
+    def attribute(self, name: str) -> str | None:
+        """A custom attribute's string value (e.g. ERROR_CODE on an EventBridge DLQ)."""
+        value = self.message_attributes.get(name)
+        return value.get("StringValue") if value else None
+
+
+@dataclass(slots=True)
+class InjectionStats:
+    sent: int = 0
+    rejected: int = 0
+    calls: int = 0  # API calls made (SendMessageBatch, PutEvents, POST)
+    late_s: float = 0.0  # worst lag behind the schedule, scenario seconds
+
+
+@dataclass(slots=True)
+class InvokerStats:
+    deliveries: int = 0  # deliveries started
+    attempts: int = 0  # POSTs made (first tries + retries)
+    delivered: int = 0
+    to_dlq: int = 0
+    dropped: int = 0
