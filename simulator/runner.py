@@ -144,7 +144,8 @@ def _run_consumer(harness: Any, backend: Any, scenario: Any, plan: Plan, spec: C
     scale = scenario.clock.time_scale
     path = _path_for(spec, scenario)
     topology = create_topology(
-        backend, run_id=run_id, delivery=path, fifo=scenario.queue.type == "fifo",
+        # A FIFO queue is a queue consumer's: EventBridge pushes to Lambda/HTTP targets directly.
+        backend, run_id=run_id, delivery=path, fifo=scenario.queue.type == "fifo" and spec.pulls,
         visibility_timeout_s=max(1, math.ceil(scenario.queue.visibility_timeout_s / scale)),
         max_receive_count=scenario.queue.max_receive_count,
         bus_name=scenario.eventbridge.bus_name, detail_types=scenario.eventbridge.detail_types)
