@@ -16,20 +16,13 @@ from __future__ import annotations
 from typing import Callable
 
 from consumers import fields
-from consumers.support import namespace, ttl_ms
-from simulator.clients.api import ConsumerContext, Message
-
-TTL_S = 24 * 3600
+from consumers.support import RedisConsumer
+from simulator.clients.api import Message
 
 
-class _CheckThenSetConsumer:
+
+class _CheckThenSetConsumer(RedisConsumer):
     key: Callable[[dict], object]
-
-    def __init__(self, ctx: ConsumerContext) -> None:
-        self.ctx = ctx
-        self.redis = ctx.redis()
-        self.prefix = namespace(ctx)
-        self.ttl_ms = ttl_ms(ctx, TTL_S)
 
     def handle(self, message: Message) -> None:
         event = message.event()
@@ -38,9 +31,6 @@ class _CheckThenSetConsumer:
             return
         self.ctx.effect(event)
         self.redis.set(key, b"1", px=self.ttl_ms)
-
-    def close(self) -> None:
-        self.redis.close()
 
 
 class VerbatimCheckThenSetConsumer(_CheckThenSetConsumer):

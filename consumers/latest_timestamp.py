@@ -21,10 +21,9 @@ from __future__ import annotations
 from typing import Any
 
 from consumers import fields
-from consumers.support import namespace, ttl_ms
-from simulator.clients.api import ConsumerContext, Message
+from consumers.support import RedisConsumer
+from simulator.clients.api import Message
 
-TTL_S = 24 * 3600
 
 
 def advance(redis: Any, key: str, time_ms: int, ttl: int) -> None:
@@ -40,13 +39,7 @@ def advance(redis: Any, key: str, time_ms: int, ttl: int) -> None:
     redis.transaction(update, key)
 
 
-class LatestTimestampConsumer:
-    def __init__(self, ctx: ConsumerContext) -> None:
-        self.ctx = ctx
-        self.redis = ctx.redis()
-        self.prefix = namespace(ctx)
-        self.ttl_ms = ttl_ms(ctx, TTL_S)
-
+class LatestTimestampConsumer(RedisConsumer):
     def handle(self, message: Message) -> None:
         event = message.event()
         time_ms = fields.event_time_ms(event)
@@ -58,6 +51,3 @@ class LatestTimestampConsumer:
             return  # not newer than what we applied: stale, skip
         self.ctx.effect(event, upsert=True)
         advance(self.redis, key, time_ms, self.ttl_ms)
-
-    def close(self) -> None:
-        self.redis.close()

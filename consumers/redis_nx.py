@@ -20,10 +20,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from consumers import fields
-from consumers.support import namespace, ttl_ms
-from simulator.clients.api import ConsumerContext, Message
+from consumers.support import RedisConsumer
+from simulator.clients.api import Message
 
-TTL_S = 24 * 3600
 
 
 def claim(redis: Any, key: str, ttl_ms: int) -> bool:
@@ -39,23 +38,14 @@ def verbatim_key(event: dict) -> str | None:
     return fields.guide_conversation_id(event) or fields.first_resource(event) or fields.guide_event_id(event)
 
 
-class _SetNxConsumer:
+class _SetNxConsumer(RedisConsumer):
     key: Callable[[dict], object]
-
-    def __init__(self, ctx: ConsumerContext) -> None:
-        self.ctx = ctx
-        self.redis = ctx.redis()
-        self.prefix = namespace(ctx)
-        self.ttl_ms = ttl_ms(ctx, TTL_S)
 
     def handle(self, message: Message) -> None:
         event = message.event()
         if not claim(self.redis, f"{self.prefix}{self.key(event)}", self.ttl_ms):
             return  # someone processed it (or is processing it)
         self.ctx.effect(event)
-
-    def close(self) -> None:
-        self.redis.close()
 
 
 class VerbatimSetNxConsumer(_SetNxConsumer):

@@ -39,3 +39,20 @@ def per_process(build: Callable[[ConsumerContext], Handler]) -> Handler:
         return built[0](event, context)
 
     return handler
+
+
+class RedisConsumer:
+    """Base of the SQS-poller consumers that keep their marks in Redis: the client,
+    this run's key prefix and the strategy's TTL (``ttl_s``, real-world seconds,
+    shrunk by the scenario clock)."""
+
+    ttl_s: float = 24 * 3600
+
+    def __init__(self, ctx: ConsumerContext) -> None:
+        self.ctx = ctx
+        self.redis = ctx.redis()
+        self.prefix = namespace(ctx)
+        self.ttl_ms = ttl_ms(ctx, self.ttl_s)
+
+    def close(self) -> None:
+        self.redis.close()

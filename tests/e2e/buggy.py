@@ -26,8 +26,9 @@ def _event(message: Message) -> tuple[dict, str] | None:
         return None
 
 
-class DropsSome:
-    """Deletes one event in seven without applying it; parks poison properly."""
+class _Consumer:
+    """Parks poison properly (raises, so it is redriven to the DLQ); subclasses
+    get the event and its CorrelationId."""
 
     def __init__(self, ctx: ConsumerContext) -> None:
         self.ctx = ctx
@@ -36,22 +37,24 @@ class DropsSome:
         parsed = _event(message)
         if parsed is None:
             raise ValueError("poison")
-        event, cid = parsed
+        self.apply(*parsed)
+
+    def apply(self, event: dict, cid: str) -> None:
+        raise NotImplementedError
+
+
+class DropsSome(_Consumer):
+    """Deletes one event in seven without applying it."""
+
+    def apply(self, event: dict, cid: str) -> None:
         if not touched(cid):
             self.ctx.effect(event, idempotency_key=cid)
 
 
-class AppliesSomeTwice:
+class AppliesSomeTwice(_Consumer):
     """Applies one event in seven twice, without an idempotency key."""
 
-    def __init__(self, ctx: ConsumerContext) -> None:
-        self.ctx = ctx
-
-    def handle(self, message: Message) -> None:
-        parsed = _event(message)
-        if parsed is None:
-            raise ValueError("poison")
-        event, cid = parsed
+    def apply(self, event: dict, cid: str) -> None:
         self.ctx.effect(event, idempotency_key=None if touched(cid) else cid)
         if touched(cid):
             self.ctx.effect(event)
@@ -71,17 +74,10 @@ class AcksPoison:
         self.ctx.effect(event, idempotency_key=cid)
 
 
-class InventsEffects:
+class InventsEffects(_Consumer):
     """Reports one effect for an event that never existed, per real event in seven."""
 
-    def __init__(self, ctx: ConsumerContext) -> None:
-        self.ctx = ctx
-
-    def handle(self, message: Message) -> None:
-        parsed = _event(message)
-        if parsed is None:
-            raise ValueError("poison")
-        event, cid = parsed
+    def apply(self, event: dict, cid: str) -> None:
         self.ctx.effect(event, idempotency_key=cid)
         if touched(cid):
             self.ctx.effect(correlation_id=f"invented-{cid}")
