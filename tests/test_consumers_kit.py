@@ -23,7 +23,9 @@ import redis
 
 from simulator.clients.api import ConsumerContext, DownstreamError, Message
 
-CAPTURES = Path(os.environ.get("GENESYS_CAPTURES", "/work/shared/genesys-captures"))
+# The repository is cloned with shared/ beside it.
+CAPTURES = Path(os.environ.get("GENESYS_CAPTURES",
+                               Path(__file__).resolve().parents[2] / "shared" / "genesys-captures"))
 REAL_REDIS_URL = os.environ.get("GENESYS_SIM_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 # customer-end__kanutomay.json from the captures (kanutomay/genesys-eventbridge-
