@@ -7,7 +7,7 @@ Every figure is measured in this run against a baseline measured in this run:
    the same embedded backend, with a time scale at which nothing waits; 5 rounds
    each, interleaved; best (min) and median. Goal: ratio <= 1.1.
 2. Backlog: N messages sent, then drained (receive 10 + delete_message_batch), on
-   the patched embedded moto, N = 5,000 and 20,000, interleaved, best of 2, wall and
+   the patched embedded moto, N = 5,000 and 20,000, interleaved, best of 3, wall and
    CPU (harness + server) time. Goal: 20k/5k <= 4.5 (linear is 4). The same on
    moto as shipped, bounded: it runs 500 and 1,000 (a 5,000 run takes minutes
    there), fits t ~ N^k and extrapolates 5k and 20k, saying so.
@@ -16,7 +16,10 @@ Every figure is measured in this run against a baseline measured in this run:
    ``ThreadedMotoServer`` in the harness's process (sharing its GIL).
 4. Races: 8 consumer processes receive-and-delete one queue of 500 messages,
    3 times, on the patched and on the shipped moto: messages received twice,
-   missing, failed deletes.
+   missing, failed deletes. Over HTTP the race is rare (the server's request
+   handling spaces the calls out); 4b runs the same receive -> delete from 8
+   threads straight on moto's model with a 10 us thread switch interval, where
+   it is frequent.
 
 Wall time moves with whatever else shares the machine; CPU time (this process +
 the moto server, from /proc) much less, so both are printed.
@@ -26,9 +29,13 @@ the moto server, from /proc) much less, so both are printed.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import statistics
+import subprocess
+import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -106,10 +113,10 @@ def send_then_drain(backend: MotoBackend, n: int) -> tuple[float, float]:
 
 
 def section_backlog(skip_shipped: bool) -> None:
-    print("\n2. backlog: send N, then drain (receive 10 + delete batch); best of 2, wall / CPU")
+    print("\n2. backlog: send N, then drain (receive 10 + delete batch); best of 3, wall / CPU")
     runs: dict[int, list[tuple[float, float]]] = {5000: [], 20000: []}
     with MotoBackend() as patched:
-        for _ in range(2):  # interleaved, so a busy spell on the machine hits both sizes
+        for _ in range(3):  # interleaved, so a busy spell on the machine hits both sizes
             for n in runs:
                 runs[n].append(send_then_drain(patched, n))
     w5, c5 = min(r[0] for r in runs[5000]), min(r[1] for r in runs[5000])
@@ -176,11 +183,11 @@ def section_placement(events: int, rounds: int = 2) -> None:
 
 
 def section_races(skip_shipped: bool) -> None:
-    print("\n4. races: 8 consumer processes x 500 messages, 3 trials")
+    print("\n4a. races over HTTP: 8 consumer processes x 500 messages, 3 trials")
     for patched in (True, False):
         if not patched and skip_shipped:
-            return
-        totals = Counter()
+            break
+        totals: Counter = Counter()
         for trial in range(3):
             with MotoBackend(patched=patched) as backend, \
                     create_topology(backend, run_id=f"race{trial}", delivery="sqs",
@@ -194,10 +201,67 @@ def section_races(skip_shipped: bool) -> None:
             totals["received twice"] += sum(1 for n in per_body.values() if n > 1)
             totals["missing"] += 500 - len(per_body)
             totals["failed deletes"] += sum(len(failed) for _, failed in results)
-        label = "patched moto" if patched else "shipped moto"
-        print(f"   {label}: " + ", ".join(f"{k} {totals[k]}" for k in
-                                          ("received twice", "missing", "failed deletes"))
-              + " (of 1500 messages)")
+        print_race("patched moto" if patched else "shipped moto", totals, 1500)
+
+    print("\n4b. races in moto's model: 8 threads x 500 messages, 3 trials, thread switch"
+          " every 10 us (the same race, made frequent; each variant in its own process)")
+    for variant in ("patched", "shipped"):
+        if variant == "shipped" and skip_shipped:
+            break
+        out = subprocess.run([sys.executable, __file__, "--race-model", variant],
+                             capture_output=True, text=True, check=True).stdout
+        print_race(f"{variant} moto", Counter(json.loads(out.splitlines()[-1])), 1500)
+
+
+def print_race(label: str, totals: Counter, messages: int) -> None:
+    print(f"   {label}: " + ", ".join(f"{k} {totals[k]}" for k in
+                                      ("received twice", "missing", "failed deletes"))
+          + f" (of {messages} messages)")
+
+
+def race_in_model(patched: bool, messages: int = 500, threads: int = 8, trials: int = 3) -> Counter:
+    """receive -> delete from ``threads`` threads straight on moto's SQS model."""
+    if patched:
+        from simulator.transport import moto_patches
+
+        moto_patches.apply()
+    from moto.sqs.models import SQSBackend
+
+    sys.setswitchinterval(1e-5)
+    totals: Counter = Counter()
+    for _ in range(trials):
+        backend = SQSBackend("us-east-1", "123456789012")
+        backend.create_queue("q")
+        for i in range(messages):
+            backend.send_message("q", f"m{i}")
+        seen: Counter = Counter()
+        failures: list[str] = []
+
+        def consume() -> None:
+            empty = 0
+            while empty < 3:
+                try:
+                    got = backend.receive_message("q", 10, 0, 600)
+                except Exception as exc:  # noqa: BLE001 - the race shows as errors too
+                    failures.append(repr(exc))
+                    continue
+                empty = 0 if got else empty + 1
+                seen.update(m.body for m in got)
+                for m in got:
+                    try:
+                        backend.delete_message("q", m.receipt_handle)
+                    except Exception as exc:  # noqa: BLE001
+                        failures.append(repr(exc))
+
+        workers = [threading.Thread(target=consume) for _ in range(threads)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        totals["received twice"] += sum(1 for n in seen.values() if n > 1)
+        totals["missing"] += messages - len(seen)
+        totals["failed deletes"] += len(failures)
+    return totals
 
 
 def main() -> int:
@@ -205,7 +269,11 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--skip-shipped", action="store_true",
                         help="do not measure moto as shipped (slow)")
+    parser.add_argument("--race-model", choices=("patched", "shipped"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.race_model:
+        print(json.dumps(race_in_model(args.race_model == "patched")))
+        return 0
     section_injection(args.events)
     section_backlog(args.skip_shipped)
     section_placement(args.events)

@@ -18,8 +18,8 @@ from urllib.parse import quote
 from pathlib import Path
 from typing import Any, Callable
 
-from simulator.clients.api import (ENV_CONSUMER, ENV_ENDPOINT, ENV_NAMESPACE, ENV_QUEUE, ENV_REDIS,
-                                   ENV_REGION, ENV_SINK, ENV_TIME_SCALE)
+from simulator.clients.api import (ENV_CONSUMER, ENV_NAMESPACE, ENV_QUEUE, ENV_REDIS, ENV_SINK,
+                                   ENV_TIME_SCALE)
 from simulator.clients.host import HostConfig
 from simulator.clients.receipts import read_receipts
 from simulator.clients.spec import ConsumerSpec
@@ -155,9 +155,8 @@ def _run_consumer(harness: Any, backend: Any, scenario: Any, plan: Plan, spec: C
     harness.registry.open(sink_key, sink)
     crash, slow = plan.consumer_faults.crash, plan.consumer_faults.slow
     env = {
-        **_base_env(),
-        ENV_ENDPOINT: backend.endpoint_url or "",
-        ENV_REGION: backend.region,
+        **_base_env(emulator=backend.emulator),
+        **backend.consumer_env(),  # endpoint, region and, on an emulator, dummy credentials
         ENV_QUEUE: topology.queue_url or "",
         ENV_SINK: f"{harness.sink_base_url}/runs/{sink_key}/consumers/{quote(name, safe='')}",
         ENV_TIME_SCALE: repr(scale),
@@ -206,13 +205,15 @@ def _run_consumer(harness: Any, backend: Any, scenario: Any, plan: Plan, spec: C
         report("done")
 
 
-def _base_env() -> dict[str, str]:
+def _base_env(*, emulator: bool) -> dict[str, str]:
     import os
 
     env = dict(os.environ)
-    # Emulators take any credentials; never let a consumer pick up real ones by accident.
-    env.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    env.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    if emulator:
+        # A profile names real credentials; against an emulator it only breaks clients
+        # on a machine that lacks it. The backend adds the dummy credentials instead.
+        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+            env.pop(name, None)
     cwd = str(Path.cwd())
     env["PYTHONPATH"] = os.pathsep.join(p for p in (cwd, env.get("PYTHONPATH", "")) if p)
     return env

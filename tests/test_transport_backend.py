@@ -37,6 +37,7 @@ def test_embedded_moto_serves_and_stops_with_the_backend():
 def test_emulator_clients_carry_dummy_credentials_and_the_endpoint(monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREALLOOKING")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "real-looking")
+    monkeypatch.setenv("AWS_PROFILE", "a-profile-this-machine-lacks")
     with open_backend("moto", region="eu-west-1") as backend:
         sqs = backend.client("sqs")
         credentials = sqs._request_signer._credentials
@@ -47,6 +48,7 @@ def test_emulator_clients_carry_dummy_credentials_and_the_endpoint(monkeypatch):
         assert env["AWS_ENDPOINT_URL"] == backend.endpoint_url
         assert env["AWS_REGION"] == "eu-west-1"
         assert env["AWS_ACCESS_KEY_ID"] == "testing"
+        assert sqs.list_queues()["ResponseMetadata"]["HTTPStatusCode"] == 200
 
 
 def test_each_embedded_backend_is_its_own_server():

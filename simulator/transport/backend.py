@@ -8,10 +8,12 @@ each kind lives in its own module (``moto_backend``, ``localstack_backend``,
 """
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
 
 from simulator.errors import BadInput
@@ -34,7 +36,7 @@ class Backend:
     def __init__(self, *, endpoint_url: str | None, region: str) -> None:
         self.endpoint_url = endpoint_url
         self.region = region
-        self._session = boto3.session.Session()
+        self._session = boto3.session.Session(botocore_session=self._botocore_session())
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._config = Config(
@@ -44,6 +46,17 @@ class Backend:
             connect_timeout=5,
             read_timeout=30,  # > the 20 s SQS long-poll ceiling
         )
+
+    def _botocore_session(self) -> botocore.session.Session:
+        if not self.emulator:
+            return botocore.session.Session()
+        # The user's AWS profile and config files mean nothing to an emulator (and an
+        # $AWS_PROFILE naming a profile this machine lacks would fail every call):
+        # no profile, from anywhere, and empty config files.
+        session = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+        session.set_config_variable("config_file", os.devnull)
+        session.set_config_variable("credentials_file", os.devnull)
+        return session
 
     def client(self, service: str) -> Any:
         """A boto3 client for ``service`` on this backend (one per service, cached)."""

@@ -56,7 +56,7 @@ class MotoBackend(Backend):
         if not patched:
             cmd.append("--no-patch")
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=self._stderr, env=os.environ.copy())
+                                stderr=self._stderr, env=_server_env())
         self._process = proc
         assert proc.stdout is not None
         deadline = time.monotonic() + timeout_s
@@ -132,6 +132,18 @@ class MotoBackend(Backend):
         if self._thread_server is not None:
             self._thread_server.stop()
             self._thread_server = None
+
+
+def _server_env() -> dict[str, str]:
+    """The emulator's environment: the harness's, minus any AWS identity (moto
+    builds botocore sessions internally; a profile this machine lacks breaks them,
+    and real credentials have no business there)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN",
+                        "AWS_SECURITY_TOKEN")}
+    env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+               AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    return env
 
 
 def _check_reachable(endpoint_url: str) -> None:

@@ -180,10 +180,17 @@ class VisibleMessages:
         return sum(1 for _ in self)
 
 
-class QueueAttributes(Mapping):
-    """``Queue.attributes`` computed per key on read (same keys and values as moto's)."""
+COUNTS = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+          "ApproximateNumberOfMessagesDelayed")
 
-    __slots__ = ("_queue", "_names")
+
+class QueueAttributes(Mapping):
+    """``Queue.attributes`` computed per key on read (same keys and values as moto's).
+    The three counts come from one pass over the messages at one instant (moto makes
+    three, reading the clock twice per message): the harness polls them while a
+    queue drains."""
+
+    __slots__ = ("_queue", "_names", "_counts")
 
     def __init__(self, queue: Any) -> None:
         self._queue = queue
@@ -193,10 +200,28 @@ class QueueAttributes(Mapping):
         if queue.kms_master_key_id:
             names += Queue.KMS_ATTRIBUTES
         self._names = names
+        self._counts: dict[str, int] | None = None
+
+    def _count(self, name: str) -> int:
+        if self._counts is None:
+            # Message.visible / .delayed, read against a single clock reading
+            now = unix_time_millis()
+            visible = not_visible = delayed = 0
+            for message in self._queue._messages:
+                is_delayed = now < message.delayed_until
+                if now > message.visible_at:
+                    visible += not is_delayed
+                else:
+                    not_visible += 1
+                delayed += is_delayed
+            self._counts = dict(zip(COUNTS, (visible, not_visible, delayed)))
+        return self._counts[name]
 
     def __getitem__(self, name: str) -> Any:
         if name not in self._names:
             raise KeyError(name)
+        if name in COUNTS:
+            return self._count(name)
         value = getattr(self._queue, camelcase_to_underscores(name))
         if name == "RedrivePolicy" and value:
             value = json.dumps(value)
