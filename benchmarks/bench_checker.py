@@ -6,16 +6,18 @@ applied effects, every one an upsert so the final-state probe runs too) and time
 ``collections.Counter`` pass over the effects' correlation ids, the least any
 duplicate count can cost. Prints both times and the ratio; the goal is < 3 s.
 
-    .venv/bin/python benchmarks/bench_checker.py [--events N] [--unordered]
+    .venv/bin/python benchmarks/bench_checker.py [--events N] [--unordered] [--json PATH]
 
 ``--unordered`` leaves sent deliveries and effects slightly out of time order, as
 concurrent instances can record them, which takes the checker off its
-already-in-time-order fast path (one sort each).
+already-in-time-order fast path (one sort each). ``--json PATH`` also writes the
+figures as JSON (the shape benchmarks/run_all.py reads).
 """
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import random
 import time
 from collections import Counter
@@ -78,6 +80,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--unordered", action="store_true")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
     args = parser.parse_args()
 
     t0 = time.perf_counter()
@@ -96,6 +99,15 @@ def main() -> None:
     print(f"checker (score):                  {checker:.3f} s   "
           f"ratio {checker / floor:.1f}x floor   goal < {GOAL_S:.0f} s: "
           f"{'met' if checker < GOAL_S else 'MISSED'}")
+    if args.json:
+        order = "unordered" if args.unordered else "in time order"
+        figure = {"name": "checker", "value": checker, "unit": "s",
+                  "baseline": floor, "baseline_label": "Counter over effect ids",
+                  "goal": f"< {GOAL_S:.0f} s", "met": checker < GOAL_S,
+                  "note": f"{len(history.logical):,} logical events, {len(history.effects):,} effects "
+                          f"({order}), best of {args.repeat}"}
+        with open(args.json, "w") as out:
+            json.dump({"benchmark": "checker", "figures": [figure]}, out, indent=2)
 
 
 if __name__ == "__main__":

@@ -13,11 +13,15 @@ Every figure is measured in this run:
    after 100,000 and after M events. Goal: flat (growth of a few MB at most).
 
     .venv/bin/python benchmarks/bench_generate.py [--events N] [--naive N] [--stream M] [--seed S]
+                                                  [--json PATH]
+
+``--json PATH`` also writes the figures as JSON (the shape benchmarks/run_all.py reads).
 """
 from __future__ import annotations
 
 import argparse
 import copy
+import json
 import os
 import re
 import resource
@@ -147,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive", type=int, default=4_000, help="events for the naive baseline")
     parser.add_argument("--stream", type=int, default=1_000_000, help="events for the memory run")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
     args = parser.parse_args(argv)
 
     pools_for(args.seed)  # Faker's one-off import and the per-seed pools are set-up, not throughput
@@ -175,7 +180,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"memory: peak RSS {before:.1f} MB after {checkpoint:,} events, {after:.1f} MB after "
           f"{args.stream:,}: {growth:+.1f} MB [goal: flat, < {GOAL_GROWTH_MB:.0f} MB: "
           f"{verdict(growth < GOAL_GROWTH_MB)}]")
+    if args.json:
+        write_json(args.json, [
+            {"name": "fixture generation", "value": eps, "unit": "events/s",
+             "baseline": naive_eps, "baseline_label": "naive Faker per field",
+             "goal": f">= {GOAL_EPS:,} events/s and >= {GOAL_RATIO:.0f}x naive",
+             "met": eps >= GOAL_EPS and ratio >= GOAL_RATIO,
+             "note": f"{args.events:,} events, {args.naive:,} naive; CPU time of one process"},
+            {"name": "generator memory (peak RSS)", "value": after, "unit": "MB",
+             "baseline": before, "baseline_label": f"after {checkpoint:,} events",
+             "goal": f"flat: < {GOAL_GROWTH_MB:.0f} MB growth", "met": growth < GOAL_GROWTH_MB,
+             "note": f"{args.stream:,} events streamed"},
+        ])
     return 0
+
+
+def write_json(path: str, figures: list[dict]) -> None:
+    with open(path, "w") as out:
+        json.dump({"benchmark": "generate", "figures": figures}, out, indent=2)
 
 
 if __name__ == "__main__":

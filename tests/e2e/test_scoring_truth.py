@@ -34,7 +34,7 @@ def test_a_consumer_that_applies_twice_is_scored_duplicated(scenario, run, plan_
 
 def test_silently_acknowledged_poison_is_counted(scenario, run):
     sc = scenario(faults="[{poison: {count: 5}}]")
-    _, scores = run(sc, f"python:{BUGGY}:AcksPoison", "ref:correct")
+    _, scores = run(sc, f"python:{BUGGY}:AcksPoison", "ref:correct", parallel=2)
     buggy, correct = scores[f"python:{BUGGY}:AcksPoison"], scores["correct"]
     assert buggy.poison_dropped == 5 and buggy.missed == 0
     assert correct.poison_dropped == 0 and correct.verdict == "pass"
