@@ -87,3 +87,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.localstack)
         if "redis_url" in fixtures:
             item.add_marker(pytest.mark.redis)
+
+
+@pytest.fixture(scope="module",
+                params=["moto", pytest.param("localstack", marks=pytest.mark.localstack)])
+def backend(request):
+    """Each transport test runs on the embedded moto and on the real LocalStack."""
+    from simulator.transport import open_backend
+
+    endpoint = request.getfixturevalue("localstack_endpoint") if request.param == "localstack" else None
+    with open_backend(request.param, endpoint_url=endpoint) as opened:
+        yield opened

@@ -22,14 +22,6 @@ from simulator.transport.testing import ScriptedTarget, delivery, genesys_envelo
 SCALE = 2000.0  # 900 s of backoff cap = 0.45 s real
 
 
-@pytest.fixture(scope="module",
-                params=["moto", pytest.param("localstack", marks=pytest.mark.localstack)])
-def backend(request):
-    endpoint = request.getfixturevalue("localstack_endpoint") if request.param == "localstack" else None
-    with open_backend(request.param, endpoint_url=endpoint) as opened:
-        yield opened
-
-
 @pytest.fixture
 def topology(backend):
     with create_topology(backend, run_id="i" + uuid.uuid4().hex[:10], delivery="push") as topo:

@@ -21,14 +21,6 @@ from simulator.transport.testing import delivery, genesys_envelope, poison
 FAST = 1e9  # time scale at which no delivery waits
 
 
-@pytest.fixture(scope="module",
-                params=["moto", pytest.param("localstack", marks=pytest.mark.localstack)])
-def backend(request):
-    endpoint = request.getfixturevalue("localstack_endpoint") if request.param == "localstack" else None
-    with open_backend(request.param, endpoint_url=endpoint) as opened:
-        yield opened
-
-
 @pytest.fixture
 def run_id() -> str:
     return "p" + uuid.uuid4().hex[:10]
@@ -106,11 +98,25 @@ def test_sqs_batches_respect_the_256_kib_call_limit(backend, sqs_topology):
     assert len(drain_queue(backend, sqs_topology.queue_url)) == 5
 
 
+def wait_for_depth(backend, queue_url: str, depth: int, timeout_s: float = 15.0) -> None:
+    """PutEvents returns before LocalStack has written to the queue: wait (bounded)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        attrs = backend.client("sqs").get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+        if int(attrs["ApproximateNumberOfMessages"]) >= depth:
+            return
+        time.sleep(0.1)
+
+
 def test_eventbridge_path_delivers_through_rule_to_queue(backend, eb_topology):
     envelopes = [genesys_envelope(i) for i in range(12)]
     recorder = run(EventBridgeInjector(backend, eb_topology, consumer="c"),
                    [delivery(e, at_s=i) for i, e in enumerate(envelopes)])
     assert not recorder.rejected
+    wait_for_depth(backend, eb_topology.queue_url, len(envelopes))  # LocalStack delivers async
     received = {json.loads(m.body)["id"]: json.loads(m.body)
                 for m in drain_queue(backend, eb_topology.queue_url)}
     assert set(received) == {s.envelope_id for s in recorder.sent}

@@ -12,14 +12,6 @@ from simulator.errors import BadInput, EnvironmentFailure
 from simulator.transport import create_topology, open_backend
 
 
-@pytest.fixture(scope="module",
-                params=["moto", pytest.param("localstack", marks=pytest.mark.localstack)])
-def backend(request):
-    endpoint = request.getfixturevalue("localstack_endpoint") if request.param == "localstack" else None
-    with open_backend(request.param, endpoint_url=endpoint) as opened:
-        yield opened
-
-
 @pytest.fixture
 def run_id() -> str:
     return "t" + uuid.uuid4().hex[:10]
