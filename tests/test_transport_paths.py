@@ -143,6 +143,7 @@ def test_eventbridge_redeliver_copies_carry_the_same_id_and_body(backend, eb_top
     ids = [sent[kind].envelope_id for kind in ("original", "redeliver", "republish")]
     assert ids[0] == ids[1] != ids[2]
     assert sent["redeliver"].message_id is not None  # written to the queue directly
+    wait_for_depth(backend, eb_topology.queue_url, 3)
     bodies = [m.body for m in drain_queue(backend, eb_topology.queue_url)]
     by_id = Counter(json.loads(b)["id"] for b in bodies)
     assert by_id == {ids[0]: 2, ids[2]: 1}
@@ -155,6 +156,7 @@ def test_eventbridge_copy_in_the_same_batch_as_its_original(backend, eb_topology
     recorder = run(EventBridgeInjector(backend, eb_topology),
                    [delivery(envelope, 0.0), delivery(envelope, 0.0, kind="redeliver")])
     assert recorder.sent[0].envelope_id == recorder.sent[1].envelope_id
+    wait_for_depth(backend, eb_topology.queue_url, 2)
     assert len(drain_queue(backend, eb_topology.queue_url)) == 2
 
 
@@ -174,6 +176,7 @@ def test_an_oversize_entry_is_refused_as_aws_does_and_the_rest_goes_on(backend, 
     assert [r.delivery for r in recorder.rejected] == [huge]
     assert recorder.rejected[0].error_code == "ValidationException"
     assert [s.correlation_id for s in recorder.sent] == [small.correlation_id, after.correlation_id]
+    wait_for_depth(backend, eb_topology.queue_url, 2)
     assert len(drain_queue(backend, eb_topology.queue_url)) == 2
 
 
