@@ -90,7 +90,7 @@ def test_the_invoker_stops_at_the_maximum_event_age(backend, topology):
         d = delivery(genesys_envelope(3), at_s=5.0)
         invoker = EventBridgeTargetInvoker(backend, topology, [target.url], seed=3,
                                            retry=RetryPolicy(maximum_event_age_s=60))
-        record, _ = invoke(invoker, [d], scale=500)
+        record, _ = invoke(invoker, [d], scale=50)  # 60 s of age = 1.2 s real: room for retries on a loaded machine
     (given_up,) = record.undelivered
     assert given_up.exhausted == "MaximumEventAgeInSeconds"
     assert 1 < given_up.attempts < 186
