@@ -44,7 +44,8 @@ class Ledger:
     def __init__(self, path: Path | str | None = None) -> None:
         self.history = History(complete=False)
         self._lock = threading.Lock()
-        self._t0 = time.monotonic()
+        # CLOCK_MONOTONIC is system-wide: consumer processes stamp receives against it too.
+        self.t0 = time.monotonic()
         self._file: IO[bytes] | None = None
         self.path = Path(path) if path else None
         if self.path:
@@ -53,7 +54,7 @@ class Ledger:
 
     def now(self) -> float:
         """Real seconds since the ledger opened: the ``at`` of observed records."""
-        return time.monotonic() - self._t0
+        return time.monotonic() - self.t0
 
     def record(self, rec: object) -> None:
         attr = _LIST_OF[type(rec)]

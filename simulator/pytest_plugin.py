@@ -180,12 +180,12 @@ def run_genesys_scenario(harness: "Harness", scenario: Any, consumers: list[Any]
     except SimError as exc:
         # pytest.fail's exception, raised without the chain: one line, no traceback.
         raise pytest.fail.Exception(f"genesys-sim: {exc}", pytrace=False) from None
-    abort = getattr(result, "abort", None)
+    abort = result.abort
     if isinstance(abort, KeyboardInterrupt):
         raise abort
     if abort is not None:
         pytest.fail(f"genesys-sim: run of scenario {loaded.name!r} stopped: {abort} "
-                    f"(ledger: {getattr(result, 'ledger_path', '?')})", pytrace=False)
+                    f"(ledger: {result.ledger_path or '?'})", pytrace=False)
     return result
 
 
@@ -226,7 +226,7 @@ def _failure_message(result: "RunResult", problems: list[str]) -> str:
     # Wide enough that rich never truncates a consumer's spec string in the table.
     table = [line.rstrip() for line in render(result, width=400).rstrip().splitlines()]
     lines = [head, *(f"  {p}" for p in problems), "", *table]
-    ledger = getattr(result, "ledger_path", None)
+    ledger = result.ledger_path
     if ledger:
         lines.append(f"ledger: {ledger}")
     return "\n".join(lines)

@@ -108,13 +108,10 @@ def run_scenario(harness: Any, scenario: Any, specs: list[ConsumerSpec], *,
         notes.append(f"run stopped: {failure or type(failure).__name__}")
     history = ledger.close(complete=failure is None and not stop.is_set())
     scores = [score(history, name, expect) for name in names if name in done or failure is not None]
-    result = RunResult(scenario=scenario.name, seed=seed, backend=backend_name,
-                       delivery=scenario.delivery, consumers=scores, complete=failure is None,
-                       elapsed_s=history.elapsed_s, notes=notes)
-    result.ledger_path = str(ledger.path)  # type: ignore[attr-defined]
-    if failure is not None:
-        result.abort = failure  # type: ignore[attr-defined]
-    return result
+    return RunResult(scenario=scenario.name, seed=seed, backend=backend_name,
+                     delivery=scenario.delivery, consumers=scores, complete=failure is None,
+                     elapsed_s=history.elapsed_s, notes=notes, ledger_path=str(ledger.path),
+                     abort=failure)
 
 
 def _unique_names(specs: list[ConsumerSpec]) -> list[str]:
@@ -167,16 +164,16 @@ def _run_consumer(harness: Any, backend: Any, scenario: Any, plan: Plan, spec: C
     host = HostConfig(kind=spec.kind, target=spec.target, seed=seed,
                       batch_size=scenario.queue.batch_size,
                       wait_time_s=int(min(20, max(0, round(scenario.queue.wait_time_s)))),
-                      queue_arn=topology.queue_arn or "", t0=ledger._t0,
+                      queue_arn=topology.queue_arn or "", t0=ledger.t0,
                       crash=dataclasses.asdict(crash) if crash else None,
                       slow=dataclasses.asdict(slow) if slow else None)
     supervisor = Supervisor(spec, instances=instances, env=env, host=host,
                             log_dir=run_dir / slug(name), time_scale=scale,
                             restart_after_s=crash.restart_after_s if crash else 2.0)
-    report = _Reporter(progress, name, plan, ledger, sink)
+    report = _Reporter(progress, name, plan, sink)
 
     # The injector stamps deliveries on the scenario clock's origin; the ledger on its own.
-    offset = clock.start - ledger._t0
+    offset = clock.start - ledger.t0
 
     def on_sent(sent: Any) -> None:
         report.sent += 1
@@ -298,7 +295,7 @@ def _collect_queue_ends(backend: Any, topology: Any, name: str, ledger: Ledger, 
 class _Reporter:
     """Turns the run's state into progress callbacks, at most ~8 per second."""
 
-    def __init__(self, progress: Progress | None, name: str, plan: Plan, ledger: Ledger, sink: Any) -> None:
+    def __init__(self, progress: Progress | None, name: str, plan: Plan, sink: Any) -> None:
         self.progress = progress
         self.name = name
         self.planned = len(plan.deliveries)

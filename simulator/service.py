@@ -52,7 +52,7 @@ class RunService:
         except Exception as exc:  # a bug of ours: keep the app serving, say what happened
             self.registry.update(run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
             return
-        abort = getattr(result, "abort", None)
+        abort = result.abort
         self.registry.update(run_id, status="failed" if abort is not None else "done",
                              result=result.to_dict(), error=str(abort) if abort is not None else None)
 

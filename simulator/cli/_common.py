@@ -105,7 +105,7 @@ def emit(result: Any, args: argparse.Namespace, out: Path | None) -> int:
             table_console.print(f"report written to {out}")
         else:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    abort = getattr(result, "abort", None)
+    abort = result.abort
     if isinstance(abort, EnvironmentFailure):
         print(f"genesys-sim: error: {abort} (the report above is incomplete)", file=sys.stderr)
         return EXIT_ENVIRONMENT

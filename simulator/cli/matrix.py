@@ -39,8 +39,6 @@ def run(args: argparse.Namespace) -> int:
                     progress({**state, "scenario": _name})
             result = run_scenario(harness, scenario, specs, options=options, progress=tagged)
             runs.append(result)
-            if getattr(result, "abort", None) is not None:
+            if result.abort is not None:
                 break
-    matrix = MatrixResult(runs=runs)
-    matrix.abort = next((r.abort for r in runs if getattr(r, "abort", None) is not None), None)  # type: ignore[attr-defined]
-    return emit(matrix, args, out)
+    return emit(MatrixResult(runs=runs), args, out)

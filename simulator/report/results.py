@@ -21,6 +21,10 @@ class RunResult:
     complete: bool = True
     elapsed_s: float = 0.0
     notes: list[str] = field(default_factory=list)
+    ledger_path: str | None = None
+    # What stopped the run half-way (bad input met mid-run, a backend gone, Ctrl-C):
+    # the scores cover what was observed until then.
+    abort: BaseException | None = field(default=None, repr=False)
 
     @property
     def passed(self) -> bool:
@@ -84,6 +88,10 @@ class MatrixResult:
     @property
     def complete(self) -> bool:
         return all(r.complete for r in self.runs)
+
+    @property
+    def abort(self) -> BaseException | None:
+        return next((r.abort for r in self.runs if r.abort is not None), None)
 
     @property
     def exit_code(self) -> int:
