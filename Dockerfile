@@ -13,6 +13,7 @@ RUN pip install . \
 USER genesys
 
 EXPOSE 8080
-# Inside a container the app must bind all interfaces to be reachable at all;
-# compose publishes it on the host's loopback only.
+# Inside a container the app must bind all interfaces to be reachable at all, so it
+# needs GENESYS_SIM_API_TOKEN in its environment (it refuses to start without one);
+# compose passes it and publishes the port on the host's loopback only.
 CMD ["genesys-sim", "serve", "--host", "0.0.0.0", "--port", "8080"]

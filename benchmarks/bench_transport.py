@@ -42,6 +42,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from simulator.clock import ScenarioClock
+from simulator.transport.protocol import Listener
 from simulator.transport import SqsInjector, create_topology, drain_queue
 from simulator.transport.moto_backend import MotoBackend
 from simulator.transport.testing import concurrent_consumers, delivery, genesys_envelope
@@ -85,7 +86,7 @@ def inject_vs_bare(backend: MotoBackend, events: int, rounds: int = 3) -> dict[s
                 {"Id": str(j), "MessageBody": b} for j, b in enumerate(bodies[i:i + 10])])
 
     def injector(topo) -> None:
-        SqsInjector(backend, topo).run(plan, ScenarioClock(FAST), lambda sent: None)
+        SqsInjector(backend, topo).run(plan, ScenarioClock(FAST), Listener())
 
     def measure(kind: str) -> None:
         with fresh_queue(backend, kind) as topo:
@@ -164,7 +165,7 @@ def section_placement(events: int, rounds: int = 2) -> None:
             results = concurrent_consumers(
                 backend.endpoint_url, topo.queue_url, 2, empty_polls=1,
                 during=lambda: injected.append(
-                    timed(lambda: injector.run(plan, ScenarioClock(FAST), lambda sent: None))))
+                    timed(lambda: injector.run(plan, ScenarioClock(FAST), Listener()))))
             consumed = time.perf_counter() - start
             assert sum(len(got) for got, _ in results) == events
             return injected[0], consumed

@@ -141,6 +141,10 @@ BENCHMARKS = (
     Benchmark("e2e", "bench_e2e.py", "ci-smoke end to end per reference consumer", quick=("--quick",)),
     Benchmark("suite", "bench_suite.py", "scenario suite serial vs pytest -n 2", quick=("--quick",)),
     Benchmark("backends", "bench_backends.py", "moto vs LocalStack on clean.yaml", quick=("--quick",)),
+    Benchmark("harness", "bench_harness.py", "harness ceiling, ref:correct 1/2/4 instances, p99 at 300/s, "
+              "sink socket, production-day, against the raw emulator loop", quick=("--quick",)),
+    Benchmark("serve-memory", "bench_serve_memory.py", "one serve's memory over 200 runs",
+              quick=("--runs", "40", "--warmup", "10")),
 )
 BY_NAME = {b.name: b for b in BENCHMARKS}
 

@@ -10,8 +10,12 @@ fields. Run one with the spec ``ref:NAME``; ``genesys-sim consumers`` lists them
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from simulator.errors import BadInput
+
+# seed 004's handlers are TypeScript files run under Deno: named by path, not module
+_DENO = Path(__file__).resolve().parent / "deno"
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,42 @@ REFERENCES: tuple[Reference, ...] = (
         "powertools", "lambda-sqs:consumers.powertools:handler",
         "Powertools idempotent_function per SQS record on CorrelationId (DynamoDB), batchItemFailures",
         "after a crash mid-record: AlreadyInProgress until expiry, then a duplicate (or the DLQ)",
+    ),
+    Reference(
+        "powertools-redis", "lambda-sqs:consumers.powertools_redis:handler",
+        "Powertools idempotent_function per SQS record on CorrelationId (Redis), batchItemFailures",
+        "duplicates for copies arriving after the record's 1 h expiry; a crash mid-record: AlreadyInProgress until then",
+    ),
+    Reference(
+        "powertools-function", "python:consumers.powertools_function:Consumer",
+        "Powertools idempotent_function on CorrelationId (Redis) outside a Lambda context, SQS poll loop",
+        "duplicates for copies arriving after the record's 1 h expiry; up to 3.34.0 also when two executions of one "
+        "event overlap (#8386); poison it can parse is processed and deleted, not parked",
+    ),
+    Reference(
+        "deno-seen-set", f"deno:{_DENO / 'seen_set.ts'}:handler",
+        "Deno fetch handler: in-memory Set of envelope ids, added before processing",
+        "failed effects missed (their retry is answered 'duplicate'); duplicates after restarts, re-publishes, across instances",
+    ),
+    Reference(
+        "deno-kv-two-tier", f"deno:{_DENO / 'kv_two_tier.ts'}:handler",
+        "Deno fetch handler on Deno KV: envelope id get, process, set (5 min); conversation state check",
+        "reordered conversation events missed as stale; duplicates when copies race or a crash follows the effect",
+    ),
+    Reference(
+        "deno-latest-map", f"deno:{_DENO / 'latest_map.ts'}:handler",
+        "Deno fetch handler: in-memory Map of the latest eventTime per interaction, upsert if newer",
+        "missed events and stale state under reordering and skew; duplicates after restarts and across instances",
+    ),
+    Reference(
+        "postgres-on-conflict", "python:consumers.postgres_dedup:OnConflictConsumer",
+        "PostgreSQL: dedup row INSERT ... ON CONFLICT DO NOTHING and the state upsert in one transaction",
+        "none missed or duplicated; stale state only where producer clocks disagree (eventTime order)",
+    ),
+    Reference(
+        "postgres-for-update", "python:consumers.postgres_dedup:ForUpdateConsumer",
+        "PostgreSQL: entity row SELECT ... FOR UPDATE, dedup row and state write in one transaction",
+        "none missed or duplicated; stale state only where producer clocks disagree (eventTime order)",
     ),
     Reference(
         "correct", "python:consumers.correct:CorrectConsumer",

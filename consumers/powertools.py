@@ -29,6 +29,7 @@ import orjson
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
+    BasePersistenceLayer,
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
     idempotent_function,
@@ -69,16 +70,16 @@ def ensure_table(client: Any, name: str = TABLE) -> None:
         )
 
 
-def make_handler(ctx: ConsumerContext, *, event_key_jmespath: str = ADAPTED_KEY) -> Handler:
-    client = ctx.client("dynamodb")
-    ensure_table(client)
-    persistence = DynamoDBPersistenceLayer(table_name=TABLE, boto3_client=client)
+def idempotent_batch_handler(ctx: ConsumerContext, persistence: BasePersistenceLayer, *,
+                             event_key_jmespath: str = ADAPTED_KEY) -> Handler:
+    """The documented SQS wiring around any persistence layer: one
+    ``idempotent_function`` record handler, ``BatchProcessor`` for batchItemFailures."""
     config = IdempotencyConfig(
         event_key_jmespath=event_key_jmespath,
         expires_after_seconds=max(1, math.ceil(ctx.ttl(EXPIRES_S))),
     )
 
-    # key_prefix keeps each consumer's (and run's) records apart in the shared table,
+    # key_prefix keeps each consumer's (and run's) records apart in the shared store,
     # the job the Lambda function name does in production.
     @idempotent_function(data_keyword_argument="record", config=config,
                          persistence_store=persistence, key_prefix=namespace(ctx))
@@ -95,6 +96,13 @@ def make_handler(ctx: ConsumerContext, *, event_key_jmespath: str = ADAPTED_KEY)
                                         processor=processor, context=context)
 
     return handler
+
+
+def make_handler(ctx: ConsumerContext, *, event_key_jmespath: str = ADAPTED_KEY) -> Handler:
+    client = ctx.client("dynamodb")
+    ensure_table(client)
+    persistence = DynamoDBPersistenceLayer(table_name=TABLE, boto3_client=client)
+    return idempotent_batch_handler(ctx, persistence, event_key_jmespath=event_key_jmespath)
 
 
 def make_verbatim_handler(ctx: ConsumerContext) -> Handler:

@@ -6,8 +6,9 @@ scenario's seed, so every cell can be reproduced with
     genesys-sim matrix --parallel 2 --report markdown --out docs/matrix.md
     python scripts/readme_matrix.py docs/matrix.md --readme README.md
 
-Scenarios run independently, so a matrix can be run in parts (`--scenario`) and
-the parts merged (a later part's run of a scenario replaces an earlier one's):
+Scenarios and consumers run independently, so a matrix can be run in parts
+(`--scenario`, `--consumer`) and the parts merged (a later part's cell replaces an
+earlier one's):
 
     python scripts/readme_matrix.py part1.md part2.md --out docs/matrix.md --readme README.md
 """
@@ -37,20 +38,42 @@ def parse(markdown: str) -> tuple[str, dict[str, str], dict[str, str], dict[str,
     return header, rows, sections, seeds
 
 
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
 def merge(parts: list[str]) -> tuple[str, str]:
-    """The merged report and the README summary (with seeds)."""
-    header, rows, sections, seeds = "", {}, {}, {}
+    """The merged report and the README summary (with seeds). Parts may have run
+    different consumers: cells are matched by column name, the columns are every
+    part's (in order of first appearance), and a cell no part ran is "—". A later
+    part's cell wins; a later run of a scenario under another seed replaces the
+    whole row (cells of two seeds do not share a row). A scenario's run details
+    are kept from every part whose consumers a later part did not all rerun."""
+    columns: list[str] = []
+    cells: dict[str, dict[str, str]] = {}
+    sections: dict[str, list[tuple[set[str], str]]] = {}
+    seeds: dict[str, str] = {}
     for part in parts:
         h, r, s, d = parse(part)
-        header = header or h
-        rows.update(r)
-        sections.update(s)
+        names = _cells(h.split("\n")[0])[1:]
+        columns += [c for c in names if c not in columns]
+        for scenario, line in r.items():
+            if seeds.get(scenario, d.get(scenario)) != d.get(scenario):
+                cells.pop(scenario, None)
+                sections.pop(scenario, None)
+            cells.setdefault(scenario, {}).update(zip(names, _cells(line)[1:]))
+            if scenario in s:
+                kept = [(ran, text) for ran, text in sections.get(scenario, []) if not ran <= set(names)]
+                sections[scenario] = kept + [(set(names), s[scenario])]
         seeds.update(d)
+    header = "| scenario | " + " | ".join(columns) + " |\n|" + "---|" * (len(columns) + 1)
+    rows = {n: f"| {n} | " + " | ".join(cells[n].get(c, "—") for c in columns) + " |" for n in cells}
     names = sorted(rows)
     failed = any("✗" in rows[n] for n in names)
     table = [header] + [rows[n] for n in names]
+    details = [text.rstrip() + "\n" for n in names for _, text in sections.get(n, [])]
     report = "\n".join([f"## Matrix: **{'FAIL' if failed else 'PASS'}** (missed / duplicated; ✗ = verdict failed)",
-                        "", *table, "", *(sections[n].rstrip() + "\n" for n in names if n in sections)])
+                        "", *table, "", *details])
     readme_rows = [header] + [rows[n].replace(f"| {n} |", f"| {n} (seed {seeds[n]}) |", 1) for n in names]
     return report, "\n".join(readme_rows)
 

@@ -41,6 +41,7 @@ class Harness:
         self._redis_url: str | None = os.environ.get("REDIS_URL") or None
         self.registry = registry
         self.sink_base_url = sink_base_url
+        self.sink_socket: str | None = None  # host:port of the sink's framed socket
 
     def __enter__(self) -> "Harness":
         if self.registry is None:
@@ -51,10 +52,29 @@ class Harness:
             server = serve_in_thread(create_app(registry=self.registry))
             self._stack.callback(server.stop)
             self.sink_base_url = server.url
+        if self.sink_socket is None:
+            # The same sinks on a framed socket, for the harness's own Python hosts.
+            from simulator.app.sink_socket import SinkSocketServer
+
+            framed = SinkSocketServer(self.registry)
+            self._stack.callback(framed.close)
+            self.sink_socket = framed.spec
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
+
+    def open_sink(self, key: str, sink: Any, *, consumer: str) -> str:
+        """Register ``sink`` under ``key`` and return the URL ``consumer`` reports
+        effects to (its GENESYS_SIM_SINK_URL), unguessable past the key. Closed by
+        ``close_sink``, or at the latest when the harness closes."""
+        self.registry.open(key, sink)
+        self._stack.callback(self.registry.close, key)  # a no-op once close_sink ran
+        return f"{self.sink_base_url}{self.registry.sink_path(key, consumer)}"
+
+    def close_sink(self, key: str) -> None:
+        """Release the sink (its ledger and history); the registry keeps its counts."""
+        self.registry.close(key)
 
     def backend(self, name: str) -> Any:
         if name not in self._backends:

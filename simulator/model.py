@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-DeliveryKind = Literal["original", "redeliver", "republish", "poison"]
+DeliveryKind = Literal["original", "redeliver", "republish", "replay", "poison"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,9 @@ class Delivery:
     group: str | None = None  # FIFO MessageGroupId (the entity)
     seq: int | None = None  # LogicalEvent.seq; None for poison
     poison: str | None = None  # poison kind: invalid_json | missing_detail | unknown_topic | oversize
+    # The faults of the plan that made or moved this delivery, in the order they ran
+    # (``redeliver``, ``reorder``...): the evidence behind an anomaly names them.
+    faults: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +77,29 @@ class SinkFault:
 
 
 @dataclass(frozen=True, slots=True)
+class SqsDuplicateFault:
+    """SQS hands a fraction of messages over again: the same message (same
+    MessageId), received again while the first receiver still processes it."""
+
+    probability: float
+
+
+@dataclass(frozen=True, slots=True)
+class StallFault:
+    """For a fraction of effects, the consumer stalls ``delay_s`` scenario seconds
+    right after the effect, before it returns (simulator/faults/stall.py)."""
+
+    probability: float
+    delay_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class ConsumerFaults:
     crash: CrashFault | None = None
     slow: SlowFault | None = None
     sink: tuple[SinkFault, ...] = ()
+    sqs_duplicate: SqsDuplicateFault | None = None
+    stall: StallFault | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,16 +116,39 @@ class Plan:
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    """A delivery as it actually went on the wire."""
+    """A delivery as it actually went on the wire. ``at`` is taken before the call
+    that sends it, so no effect can precede its delivery."""
+
+    consumer: str
+    at: float
+    kind: DeliveryKind
+    correlation_id: str | None
+    envelope_id: str | None  # the id the consumer sees (PutEvents assigns its own)
+    body_key: str  # stable identity of the planned body (poison is matched on this)
+    message_id: str | None = None  # SQS MessageId, when the path has one
+    poison: str | None = None
+    planned_at: float | None = None  # when the plan wanted it sent (ledger clock)
+    faults: tuple[str, ...] = ()  # Delivery.faults
+    # False when the consumer's EventBridge rule does not route it (its detail-type is
+    # not one the rule matches): it reached the bus, never the consumer.
+    routed: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A delivery the wire refused (an oversize PutEvents entry, a failed batch
+    entry): it never reached the consumer, which is not accountable for it."""
 
     consumer: str
     at: float
     kind: DeliveryKind
     correlation_id: str | None
     envelope_id: str | None
-    body_key: str  # stable identity of the body (poison is matched on this)
-    message_id: str | None = None  # SQS MessageId, when the path has one
+    body_key: str
+    error_code: str
+    error_message: str = ""
     poison: str | None = None
+    faults: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +160,9 @@ class Receive:
     envelope_id: str | None
     correlation_id: str | None
     receive_count: int = 1
+    # consumer-side faults applied to this receive (``sqs_duplicate``: the message
+    # was made visible again at once, so it is received again)
+    faults: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,22 +182,66 @@ class Effect:
 
 @dataclass(frozen=True, slots=True)
 class DlqEntry:
+    """A message found in the consumer's DLQ at the end of the run."""
+
     consumer: str
     at: float
     body_key: str
     correlation_id: str | None
     envelope_id: str | None
     attributes: dict = field(default_factory=dict)
+    message_id: str | None = None
+    receive_count: int | None = None  # ApproximateReceiveCount on the source queue
+
+
+LeftoverWhere = Literal["queue", "in_flight", "retrying"]
 
 
 @dataclass(frozen=True, slots=True)
 class Leftover:
-    """A message still on the consumer's queue when the run ended (not deleted)."""
+    """A message not done with when the run ended: still on the consumer's queue
+    (``queue``), received but neither deleted nor back when the consumers stopped
+    (``in_flight``), or a push delivery EventBridge was still retrying (``retrying``)."""
 
     consumer: str
     body_key: str
     correlation_id: str | None
     envelope_id: str | None
+    at: float = 0.0
+    where: LeftoverWhere = "queue"
+    receive_count: int | None = None
+    message_id: str | None = None
+
+
+LifecycleEvent = Literal["start", "crash", "exit", "timeout", "stop"]
+
+
+@dataclass(frozen=True, slots=True)
+class Lifecycle:
+    """A consumer instance process started, crashed as planned, exited on its own,
+    was killed by its function timeout, or was stopped at the end of the run."""
+
+    consumer: str
+    instance: int
+    at: float
+    event: LifecycleEvent
+    code: int | None = None  # exit status
+    pid: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PushAttempt:
+    """One POST of an event to a push target (EventBridge -> Lambda/HTTP)."""
+
+    consumer: str
+    at: float
+    correlation_id: str | None
+    envelope_id: str | None
+    body_key: str
+    number: int  # 1 = first try
+    status: int | None  # HTTP status; None: timeout or connection error
+    outcome: str  # delivered | retry | failed
+    error_code: str | None = None
 
 
 @dataclass(slots=True)
@@ -162,8 +254,15 @@ class History:
     effects: list[Effect] = field(default_factory=list)
     dlq: list[DlqEntry] = field(default_factory=list)
     leftovers: list[Leftover] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)
+    lifecycle: list[Lifecycle] = field(default_factory=list)
+    attempts: list[PushAttempt] = field(default_factory=list)
     complete: bool = True
     elapsed_s: float = 0.0
+    # The run's own description (scenario, seed, consumers and their specs, options),
+    # written first in the ledger so a ledger alone can be scored and explained.
+    meta: dict = field(default_factory=dict)
+    stopped: str | None = None  # why an incomplete run ended (interrupted, backend gone, ...)
 
 
 def body_key(body: str) -> str:

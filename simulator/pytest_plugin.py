@@ -168,24 +168,24 @@ def run_genesys_scenario(harness: "Harness", scenario: Any, consumers: list[Any]
     could not finish (backend unreachable) fail the test with a one-line message."""
     __tracebackhide__ = True
     from simulator.errors import SimError
-    from simulator.runner import RunOptions, run_scenario
+    from simulator.options import RunOptions
+    from simulator.runner import run_scenario
 
     try:
         loaded = _scenario(scenario)
         specs = [_spec(c) for c in _flatten(consumers)]
-        options = RunOptions(seed=_check_int("seed", seed, minimum=None),
-                             instances=_check_int("instances", instances, minimum=1),
-                             backend=_check_backend(backend))
+        options = RunOptions.checked(lambda name: f"genesys_run({name}=...)", backends=BACKENDS,
+                                     seed=seed, instances=instances, backend=backend)
         result = run_scenario(harness, loaded, specs, options=options)
     except SimError as exc:
         # pytest.fail's exception, raised without the chain: one line, no traceback.
         raise pytest.fail.Exception(f"genesys-sim: {exc}", pytrace=False) from None
-    abort = result.abort
-    if isinstance(abort, KeyboardInterrupt):
-        raise abort
-    if abort is not None:
-        pytest.fail(f"genesys-sim: run of scenario {loaded.name!r} stopped: {abort} "
-                    f"(ledger: {result.ledger_path or '?'})", pytrace=False)
+    if isinstance(result.abort, KeyboardInterrupt):
+        raise result.abort
+    if not result.complete:
+        reason = result.stop.reason if result.stop else "incomplete"
+        pytest.fail(f"genesys-sim: run of scenario {loaded.name!r} stopped: {reason} "
+                    f"(exit {result.exit_code}; ledger: {result.ledger_path or '?'})", pytrace=False)
     return result
 
 
@@ -278,27 +278,6 @@ def _flatten(consumers: list[Any]) -> list[Any]:
 
         raise BadInput("no consumer given", where="genesys_run(consumer)")
     return flat
-
-
-def _check_int(name: str, value: Any, *, minimum: int | None) -> int | None:
-    from simulator.errors import BadInput
-
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise BadInput(f"expected a whole number, got {value!r}", where=f"genesys_run({name}=...)")
-    if minimum is not None and value < minimum:
-        raise BadInput(f"expected a number >= {minimum}, got {value}", where=f"genesys_run({name}=...)")
-    return value
-
-
-def _check_backend(backend: Any) -> str | None:
-    from simulator.errors import BadInput
-
-    if backend is not None and backend not in BACKENDS:
-        raise BadInput(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}",
-                       where="genesys_run(backend=...)")
-    return backend
 
 
 def _marked_run(node: pytest.Item) -> tuple[Any, list[Any], dict[str, Any]]:

@@ -11,6 +11,7 @@ except ``timeout_s``, which is real seconds to wait for the consumer to drain.
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -61,6 +62,22 @@ class EventBridge(_Section):
     retry: Retry = Retry()
 
 
+class Lambda(_Section):
+    """Lambda's settings for ``lambda-eb:`` and ``lambda-sqs:`` consumers: the
+    function's asynchronous invocation configuration (PutFunctionEventInvokeConfig;
+    lambda-eb only: EventBridge invokes Lambda asynchronously) and its timeout."""
+
+    maximum_retry_attempts: int = Field(2, ge=0, le=2)
+    maximum_event_age_s: int = Field(21600, ge=60, le=21600)
+    # where an event goes after its last attempt: the function's DLQ (the event),
+    # its on-failure destination (an invocation record), or nowhere
+    on_failure: Literal["dlq", "destination", "drop"] = "dlq"
+    duplicate_probability: Probability = 0.0  # "Lambda may invoke a function twice for one event"
+    # Lambda's 1-900 s; scenario time like every duration here. Not set: no limit
+    # is enforced (Lambda's own default is 3 s).
+    function_timeout_s: float | None = Field(None, gt=0, le=900)
+
+
 class Clock(_Section):
     time_scale: float = Field(1.0, gt=0)  # scenario seconds per real second
 
@@ -84,6 +101,9 @@ class Traffic(BaseModel):
 
 class Consumers(_Section):
     instances: int = Field(1, ge=1, le=64)
+    # The interpreter hosted Python consumers run under (a virtual environment's
+    # bin/python; relative to the working directory). ``--python`` wins over it.
+    python: str | None = Field(None, min_length=1)
 
 
 _Count = Annotated[int | None, Field(ge=0)]
@@ -115,6 +135,7 @@ class Scenario(_Section):
     delivery: Literal["eventbridge", "sqs", "lambda", "http"] = "sqs"
     queue: Queue = Queue()
     eventbridge: EventBridge = EventBridge()
+    lambda_: Lambda = Field(Lambda(), alias="lambda")
     clock: Clock = Clock()
     traffic: Traffic = Traffic()
     faults: list[FAULT_ENTRY] = []
@@ -300,6 +321,10 @@ def _cross_checks(scenario: Scenario) -> list[tuple[tuple, str]]:
         (("faults", index, scenario.fault_names()[index]), why)
         for index, why in combination_problems(list(scenario.fault_specs()))
     ]
+    if scenario.queue.type == "fifo":
+        problems += [(("faults", index, name), "a FIFO queue delivers each message exactly once: SQS's "
+                      "at-least-once copy is a standard queue's (use redeliver for EventBridge's copies)")
+                     for index, name in enumerate(scenario.fault_names()) if name == "sqs_duplicate"]
     known = _traffic_fields()
     unknown = [key for key in scenario.traffic.model_fields_set if key not in known]
     problems += [(("traffic", key), f"unknown traffic setting '{key}' (known: {', '.join(known)})") for key in unknown]
@@ -308,9 +333,11 @@ def _cross_checks(scenario: Scenario) -> list[tuple[tuple, str]]:
             scenario.traffic_config()
         except ImportError:
             pass  # no generator installed: the keys were checked against the known names
-        except BadInput as exc:  # where = "traffic.<field>"
+        except BadInput as exc:  # where = "traffic.<field>", e.g. "traffic.load[2].at_s"
             where = exc.where or "traffic"
-            problems.append((tuple(where.split(".")), str(exc).removeprefix(f"{where}: ")))
+            path = tuple(int(part[1:-1]) if part.startswith("[") else part
+                         for part in re.findall(r"\[\d+\]|[^.\[\]]+", where))
+            problems.append((path, str(exc).removeprefix(f"{where}: ")))
         except (TypeError, ValueError) as exc:
             problems.append((("traffic",), f"the generator refuses these settings: {exc}"))
     return problems

@@ -1,61 +1,31 @@
 """The checker: scores one consumer's part of a History against ground truth
-(DESIGN.md "Scoring").
+(DESIGN.md "Scoring"). What the consumer was accountable for and what became of
+each logical event is ``simulator.accounts``; this module turns those accounts into
+counts, latency and throughput, and judges them against the scenario's ``expect``.
 
-Scope is every logical event of the run; sent deliveries, effects, DLQ entries and
-leftovers are filtered by consumer. A logical event is identified by its
-correlation id.
-
-- *applied* effect: ``Effect.applied`` is True; it names its logical event by
-  ``Effect.correlation_id``.
-- ``missed``: logical events with no applied effect that are not in the consumer's
-  DLQ. ``left_on_queue`` says how many of those were still on the queue at the end
-  (not lost yet, but not processed either: still missed).
-- ``dlq``: logical events with no applied effect that are in the DLQ.
-- ``duplicated``: logical events with more than one applied effect;
-  ``extra_effects`` is the surplus, sum(n - 1).
-- ``unexpected``: applied effects naming no logical event (a None id included).
-- ``poison_dropped``: distinct poison bodies sent to the consumer that are neither
-  in its DLQ nor left on its queue: deleted silently.
-- ``stale_entities``: the final-state probe. Expected state of an entity is the
-  state of its logical event with the highest seq; the probed state is the state
-  of the logical event named by the last applied *upsert* effect for that entity
-  (by ``at``, ties by list order). An entity whose probed state differs counts, and
-  an entity that was never upserted counts too (a missing row is stale). None when
-  the consumer made no upsert effect at all: it keeps no state to probe.
 - latency of a logical event: first applied effect minus first sent delivery of
   that correlation id, in ms; percentiles by nearest rank.
 - ``throughput_eps``: logical events with an applied effect divided by (last
   applied effect - first sent delivery), 0 when that span is not positive.
-
-Written columnar for speed (goal: a million events in under 3 s, measured by
-benchmarks/bench_checker.py): records are read into parallel columns with
-``attrgetter``/``map``, each record is joined to its logical event's index once,
-and every count is then a dict, Counter or set operation over int columns.
+- A history that is not complete (the run stopped early) never passes: its score
+  fails with "run incomplete", whatever the counts say.
 """
 from __future__ import annotations
 
 import math
 from collections import Counter
 from dataclasses import dataclass, field, fields
-from functools import partial
-from itertools import compress, islice
-from operator import attrgetter, is_not, le, ne, sub
+from operator import attrgetter, sub
 from typing import Any, Iterable, Mapping
 
+from simulator.accounts import Accounts, accounts
 from simulator.errors import BadInput
 from simulator.model import History
 
 _cid = attrgetter("correlation_id")
 _at = attrgetter("at")
 _consumer = attrgetter("consumer")
-_applied = attrgetter("applied")
 _status = attrgetter("status")
-_upsert = attrgetter("upsert")
-_kind = attrgetter("kind")
-_body_key = attrgetter("body_key")
-_seq = attrgetter("seq")
-_entity = attrgetter("entity")
-_state = attrgetter("state")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +35,9 @@ class Expect:
     missed: int | None = 0
     duplicated: int | None = 0
     unexpected: int | None = 0
-    dlq: int | None = None
+    # A logical event parked in a DLQ was not processed: a consumer that parks
+    # everything must fail. Scenarios whose faults legitimately park events say so.
+    dlq: int | None = 0
     poison_dropped: int | None = None
     stale_entities: int | None = None
     extra_effects: int | None = None
@@ -130,11 +102,20 @@ class ConsumerScore:
     failures: list[str] = field(default_factory=list)
     effect_attempts: int = 0  # every sink call, applied or not
     failed_effects: int = 0  # sink calls answered non-2xx
-    left_on_queue: int = 0  # of the missed, still on the queue when the run ended
+    left_on_queue: int = 0  # of the missed, still on the queue, in flight or being retried
     poison_sent: int = 0
     complete: bool = True
     notes: list[str] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list, repr=False)  # sorted samples
+    # Out of the consumer's scope (see simulator.accounts): not charged to it.
+    refused: int = 0  # every delivery refused by the wire
+    filtered: int = 0  # its EventBridge rule does not route them
+    unsent: int = 0  # never sent: the run stopped first
+    # The evidence: one story per counted anomaly (bounded; see simulator.evidence).
+    anomalies: list[dict] = field(default_factory=list, repr=False)
+    anomalies_omitted: dict[str, int] = field(default_factory=dict)
+    accounts: Accounts | None = field(default=None, repr=False, compare=False)
+    spec: str | None = None  # the consumer spec the run was given
 
     @property
     def passed(self) -> bool:
@@ -144,6 +125,7 @@ class ConsumerScore:
         """The DESIGN.md JSON object; ``samples`` adds the raw latency list."""
         out: dict[str, Any] = {
             "name": self.name,
+            "spec": self.spec,
             "logical_events": self.logical_events,
             "effects": self.effects,
             "missed": self.missed,
@@ -161,8 +143,13 @@ class ConsumerScore:
             "failed_effects": self.failed_effects,
             "left_on_queue": self.left_on_queue,
             "poison_sent": self.poison_sent,
+            "refused": self.refused,
+            "filtered": self.filtered,
+            "unsent": self.unsent,
             "complete": self.complete,
             "notes": list(self.notes),
+            "anomalies": list(self.anomalies),
+            "anomalies_omitted": dict(self.anomalies_omitted),
         }
         if samples:
             out["latencies_ms"] = list(self.latencies_ms)
@@ -183,63 +170,80 @@ def percentile(sorted_samples: list[float], p: float) -> float | None:
 
 def score(history: History, consumer: str, expect: Expect | None = None) -> ConsumerScore:
     """Score ``consumer``'s part of ``history`` and judge it against ``expect``
-    (default: zero missed, zero duplicated, zero unexpected)."""
+    (default: zero missed, duplicated, unexpected and DLQ'd)."""
     expect = expect or Expect()
-    logical = history.logical
-    # Every record is joined to its logical event's index once; after that, counts
-    # and joins run on small ints instead of hashing uuid strings again.
-    index = dict(zip(map(_cid, logical), range(len(logical))))
-
-    attempts = _mine(history.effects, consumer)
-    statuses = Counter(map(_status, attempts))
-    applied = _in_time_order(list(compress(attempts, map(_applied, attempts))))
-    effect_event = list(map(index.get, map(_cid, applied)))  # None: names no logical event
-    effect_at = list(map(_at, applied))
-
-    per_event = Counter(effect_event)
-    unexpected = per_event.pop(None, 0)
-    multiplicity = Counter(per_event.values())  # n applied effects -> how many events
-    duplicated = sum(k for n, k in multiplicity.items() if n > 1)
-    extra = sum((n - 1) * k for n, k in multiplicity.items() if n > 1)
-
-    dlq_entries = _mine(history.dlq, consumer)
-    leftovers = _mine(history.leftovers, consumer)
-    in_dlq = _events(dlq_entries, index) - per_event.keys()
-    on_queue = _events(leftovers, index) - per_event.keys() - in_dlq
-
-    sent = _in_time_order(_mine(history.sent, consumer))
-    poison = set(compress(map(_body_key, sent), map("poison".__eq__, map(_kind, sent))))
-    parked = set(map(_body_key, dlq_entries)) | set(map(_body_key, leftovers))
-
-    latencies, throughput = _timing(sent, index, effect_event, effect_at)
-    stale, stale_note = _stale_entities(logical, effect_event, list(map(_upsert, applied)))
-
+    acc = accounts(history, consumer)
+    statuses = Counter(map(_status, acc.attempts))
+    latencies, throughput = _timing(acc)
     result = ConsumerScore(
         name=consumer,
-        logical_events=len(index),
-        effects=len(applied),
-        missed=len(index) - len(per_event) - len(in_dlq),
-        duplicated=duplicated,
-        extra_effects=extra,
-        unexpected=unexpected,
-        dlq=len(in_dlq),
-        poison_dropped=len(poison - parked),
-        stale_entities=stale,
+        logical_events=len(acc.in_scope),
+        effects=len(acc.applied),
+        missed=len(acc.missed),
+        duplicated=len(acc.duplicated),
+        extra_effects=acc.extra_effects,
+        unexpected=len(acc.unexpected),
+        dlq=len(acc.dlq),
+        poison_dropped=len(acc.poison_dropped),
+        stale_entities=None if acc.stale is None else len(acc.stale),
         latency_ms={f"p{p}": percentile(latencies, p) for p in (50, 95, 99)},
         throughput_eps=throughput,
-        effect_attempts=len(attempts),
+        effect_attempts=len(acc.attempts),
         failed_effects=sum(n for status, n in statuses.items() if not 200 <= status < 300),
-        left_on_queue=len(on_queue),
-        poison_sent=len(poison),
+        left_on_queue=len(acc.left),
+        poison_sent=len(acc.poison_sent),
         complete=history.complete,
         latencies_ms=latencies,
+        refused=len(acc.refused),
+        filtered=len(acc.filtered),
+        unsent=len(acc.unsent),
+        accounts=acc,
     )
-    if stale_note:
-        result.notes.append(stale_note)
-    if not history.complete:
-        result.notes.append("history incomplete: the run ended early; counts cover what was observed")
-    judge(result, expect)
+    if acc.unknown_upserts:
+        result.notes.append(f"{acc.unknown_upserts} upsert effect(s) named no logical event; "
+                            "ignored by the state probe")
+    if result.unsent and history.complete:
+        result.notes.append(f"{result.unsent} logical event(s) were never sent to this consumer")
+    judge(result, expect, stopped=None if history.complete else (history.stopped or "stopped early"))
     return result
+
+
+def score_run(history: History, expect: Expect | None = None, *,
+              limit: int | None = None) -> list[ConsumerScore]:
+    """Every consumer the run's description names (``history.meta``), scored and
+    with the evidence of each anomaly attached (at most ``limit`` stories per kind;
+    default ``evidence.DEFAULT_LIMIT``). What a run reports and what ``explain``
+    reads back from its ledger are this same call."""
+    from simulator import evidence
+
+    meta = history.meta
+    if expect is None:
+        expect = Expect.from_mapping(meta.get("expect") or {})
+    limit = evidence.DEFAULT_LIMIT if limit is None else limit
+    scores = []
+    for consumer in meta.get("consumers", []):
+        result = score(history, consumer["name"], expect)
+        result.spec = consumer.get("spec")
+        command = reproduce_command(meta, result.spec)
+        assert result.accounts is not None
+        result.anomalies, result.anomalies_omitted = evidence.anomalies(
+            history, result.accounts, limit=limit, reproduce=command)
+        scores.append(result)
+    return scores
+
+
+def reproduce_command(meta: Mapping[str, Any], spec: str | None) -> str | None:
+    """``genesys-sim run SCENARIO --seed N ... [--python PATH] --consumer SPEC``:
+    reruns the run of ``meta`` (a ledger's run description) against one consumer,
+    under the interpreter it ran under."""
+    import shlex
+
+    base = meta.get("reproduce")
+    if not base or not spec:
+        return None
+    python = next((c.get("python") for c in meta.get("consumers", []) if c.get("spec") == spec), None)
+    under = f" --python {shlex.quote(python)}" if python else ""
+    return f"{base}{under} --consumer {shlex.quote(spec)}"
 
 
 def score_all(history: History, consumers: Iterable[str] | None = None,
@@ -252,11 +256,12 @@ def score_all(history: History, consumers: Iterable[str] | None = None,
     return [score(history, name, expect) for name in consumers]
 
 
-def judge(result: ConsumerScore, expect: Expect) -> ConsumerScore:
+def judge(result: ConsumerScore, expect: Expect, *, stopped: str | None = None) -> ConsumerScore:
     """Set ``verdict`` and ``failures`` from the thresholds. A threshold on something
     the run could not measure (no upserts to probe, no latency) is not checked and
-    says so in ``notes``."""
-    failures: list[str] = []
+    says so in ``notes``. A run that ``stopped`` early fails, saying why: its
+    counts cover only what was observed."""
+    failures: list[str] = [f"run incomplete: {stopped}"] if stopped else []
     for name, limit in expect.checks():
         value = result.latency_ms.get("p99") if name == "p99_ms" else getattr(result, name)
         if value is None:
@@ -272,30 +277,21 @@ def _fmt(v: float) -> str:
     return str(v) if isinstance(v, int) else f"{v:g}"
 
 
-# Column helpers: every pass over the records is a map/compress/dict in C, so a
-# million records cost a few hundred milliseconds, not seconds.
-
-def _mine(records: list, consumer: str) -> list:
-    return list(compress(records, map(consumer.__eq__, map(_consumer, records))))
-
-
-def _ascending(values: list) -> bool:
-    return all(map(le, values, islice(values, 1, None)))
-
-
-def _in_time_order(records: list) -> list:
-    """Records by ``at``, stable (ties keep list order). The ledger appends in time
-    order, so this is usually one check and no sort; concurrent instances can
-    interleave slightly, and then one C sort puts it right."""
-    ats = list(map(_at, records))
-    return records if _ascending(ats) else sorted(records, key=_at)
-
-
-def _events(records: list, index: dict) -> set[int]:
-    """Indexes of the logical events that ``records`` name (few records: DLQ, leftovers)."""
-    named = set(map(index.get, map(_cid, records)))
-    named.discard(None)
-    return named
+def _timing(acc: Accounts) -> tuple[list[float], float]:
+    """Sorted latency samples (ms) of the logical events, and throughput (events/s)."""
+    effect_at = list(map(_at, acc.applied))
+    first_effect = _first(acc.effect_event, effect_at)
+    done = len(first_effect)
+    sent = acc.sent
+    if not done or not sent:
+        return [], 0.0
+    first_sent = _first(list(map(acc.index.get, map(_cid, sent))), list(map(_at, sent)))
+    timed = first_effect.keys() & first_sent.keys()  # effected, never sent to it: rare
+    latencies = list(map(sub, map(first_effect.__getitem__, timed), map(first_sent.__getitem__, timed)))
+    latencies = list(map((1000.0).__mul__, latencies))
+    latencies.sort()
+    span = effect_at[-1] - sent[0].at
+    return latencies, (done / span if span > 0 else 0.0)
 
 
 def _first(keys: list, values: list) -> dict:
@@ -304,42 +300,3 @@ def _first(keys: list, values: list) -> dict:
     first = dict(zip(reversed(keys), reversed(values)))
     first.pop(None, None)
     return first
-
-
-def _timing(sent: list, index: dict, effect_event: list, effect_at: list) -> tuple[list[float], float]:
-    """Sorted latency samples (ms) of the logical events, and throughput (events/s)."""
-    first_effect = _first(effect_event, effect_at)
-    done = len(first_effect)
-    if not done or not sent:
-        return [], 0.0
-    first_sent = _first(list(map(index.get, map(_cid, sent))), list(map(_at, sent)))
-    unsent = first_effect.keys() - first_sent.keys()  # effected, never sent to it: rare
-    timed = first_effect.keys() - unsent if unsent else first_effect.keys()
-    latencies = list(map(sub, map(first_effect.__getitem__, timed), map(first_sent.__getitem__, timed)))
-    latencies = list(map((1000.0).__mul__, latencies))
-    latencies.sort()
-    span = effect_at[-1] - sent[0].at
-    return latencies, (done / span if span > 0 else 0.0)
-
-
-def _stale_entities(logical: list, effect_event: list,
-                    upsert: list[bool]) -> tuple[int | None, str | None]:
-    """The final-state probe, over applied effects in time order."""
-    if not any(upsert):
-        return None, None
-    entities = list(map(_entity, logical))
-    states = list(map(_state, logical))
-    seqs = list(map(_seq, logical))
-    # Expected: each entity's highest-seq state. Generators emit in seq order, so
-    # the last assignment per entity wins without a sort.
-    order = range(len(logical)) if _ascending(seqs) else sorted(range(len(seqs)), key=seqs.__getitem__)
-    expected = dict(zip(map(entities.__getitem__, order), map(states.__getitem__, order)))
-
-    upserted = list(compress(effect_event, upsert))
-    named = list(filter(partial(is_not, None), upserted))
-    probed = dict(zip(map(entities.__getitem__, named), map(states.__getitem__, named)))
-    stale = sum(map(ne, map(probed.get, expected), expected.values()))
-    unknown = len(upserted) - len(named)
-    note = (f"{unknown} upsert effect(s) named no logical event; ignored by the state probe"
-            if unknown else None)
-    return stale, note

@@ -10,7 +10,7 @@ the Flask view is a thin wrapper and Python consumers can be wired to it directl
 """
 from __future__ import annotations
 
-import random
+import hashlib
 import threading
 import time
 from dataclasses import dataclass
@@ -45,7 +45,7 @@ class EffectSink:
     """Thread-safe: the app serves it from many threads at once."""
 
     def __init__(self, ledger: Ledger, *, clock: ScenarioClock | None = None,
-                 faults: Sequence[SinkFault] = (), seed: int = 0) -> None:
+                 faults: Sequence[SinkFault] = (), seed: int = 0, consumer: str | None = None) -> None:
         for i, fault in enumerate(faults):
             if not 0.0 <= fault.probability <= 1.0:
                 raise ValueError(f"faults[{i}].probability must be within [0, 1]")
@@ -54,11 +54,14 @@ class EffectSink:
             if fault.delay_s < 0:
                 raise ValueError(f"faults[{i}].delay_s must be >= 0")
         self.ledger = ledger
+        # The one consumer this sink serves (a run gives each consumer its own sink),
+        # or None for a sink shared by several, named per call.
+        self.consumer = consumer
         self.clock = clock
         self.faults = tuple(faults)
         self.seed = seed
         self._lock = threading.Lock()
-        self._rngs: dict[str, random.Random] = {}
+        self._calls: dict[tuple[str, str | None], int] = {}  # effect calls per logical event
         self._applied_keys: set[tuple[str, str]] = set()
         self._counts = {"attempts": 0, "applied": 0, "duplicates": 0, "failed": 0, "rejected": 0}
 
@@ -73,7 +76,7 @@ class EffectSink:
         if instance is None:
             instance = req.instance
 
-        fault = self._draw_fault(consumer)
+        fault = self._draw_fault(consumer, req.correlation_id)
         if fault is not None and fault.delay_s > 0:
             # Slow downstream: the consumer's call blocks, nothing else does.
             time.sleep(fault.delay_s / self._time_scale())
@@ -109,19 +112,23 @@ class EffectSink:
         with self._lock:
             return dict(self._counts)
 
-    def _draw_fault(self, consumer: str) -> SinkFault | None:
+    def _draw_fault(self, consumer: str, correlation_id: str | None) -> SinkFault | None:
         """The first fault that fires for this call, if any.
 
-        Every fault draws on every call, in or out of its window, so the n-th call of
-        a consumer always gets the same draws: a seed replays the same decisions and
-        windows only mask them."""
+        The draws are a function of the seed, the logical event and how many
+        calls this consumer's effect of it has had: a seed replays the same
+        decisions for every event however its calls interleave with the others'
+        (instances, retries and the machine's load reorder them), so a run's
+        verdict does not hang on timing. The consumer's name is not in it (it may
+        hold a file's path): every consumer meets the same downstream, on any
+        machine. Every fault draws on every call, in or out of its window:
+        windows only mask the draws."""
         if not self.faults:
             return None
         with self._lock:
-            rng = self._rngs.get(consumer)
-            if rng is None:
-                rng = self._rngs[consumer] = random.Random(f"{self.seed}:{consumer}")
-            draws = [rng.random() for _ in self.faults]
+            calls = self._calls[(consumer, correlation_id)] = self._calls.get((consumer, correlation_id), 0) + 1
+        base = f"{self.seed}:{correlation_id}:{calls}:".encode("utf-8", "surrogatepass")
+        draws = [_uniform(base + str(i).encode()) for i in range(len(self.faults))]
         now_s: float | None = None
         for fault, draw in zip(self.faults, draws):
             if draw >= fault.probability:
@@ -150,6 +157,11 @@ class EffectSink:
                 envelope_id=envelope_id, idempotency_key=None, applied=False, status=400,
                 instance=instance,
             ))
+
+
+def _uniform(text: bytes) -> float:
+    """A draw in [0, 1) fixed by ``text``."""
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big") / 2.0**64
 
 
 def _validate(consumer: str, payload: Any) -> _Request:

@@ -1,5 +1,5 @@
 """Reading identities off a message body as it travels (any body: real events,
-re-publishes, poison)."""
+re-publishes, poison, a Lambda invocation record wrapping one)."""
 from __future__ import annotations
 
 import orjson
@@ -14,6 +14,11 @@ def envelope_ids(body: str | bytes) -> tuple[str | None, str | None]:
         return None, None
     if not isinstance(event, dict):
         return None, None
+    if isinstance(event.get("requestContext"), dict) and "requestPayload" in event:
+        # a Lambda invocation record (on-failure destination): the event it is about
+        event = event["requestPayload"]
+        if not isinstance(event, dict):
+            return None, None
     envelope_id = event.get("id")
     detail = event.get("detail")
     metadata = detail.get("metadata") if isinstance(detail, dict) else None

@@ -7,7 +7,6 @@ import types
 import uuid
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import quote
 
 import orjson
 import pytest
@@ -84,8 +83,9 @@ def run(registry: RunRegistry, ledger: Ledger) -> str:
     return "r1"
 
 
-def effects_url(run_id: str, consumer: str) -> str:
-    return f"/runs/{run_id}/consumers/{quote(consumer, safe='')}/effects"
+def effects_url(registry: RunRegistry, run_id: str, consumer: str) -> str:
+    """The run's own sink path, as the runner hands it to a consumer."""
+    return f"{registry.sink_path(run_id, consumer)}/effects"
 
 
 def assert_error(resp, status: int, field: str | None = None) -> dict:
@@ -103,10 +103,10 @@ def test_health(client) -> None:
     assert (resp.status_code, resp.get_json()) == (200, {"status": "ok"})
 
 
-def test_unknown_route_and_method_are_json(client) -> None:
+def test_unknown_route_and_method_are_json(client, registry: RunRegistry, run: str) -> None:
     body = assert_error(client.get("/nowhere"), 404)
     assert "/nowhere" in body["error"]
-    resp = client.get(effects_url("r1", "c"))
+    resp = client.get(effects_url(registry, run, "c"))
     assert_error(resp, 405)
     assert "POST" in resp.headers["Allow"]
 
@@ -122,40 +122,70 @@ def test_internal_error_is_json_without_details(registry: RunRegistry, scenarios
 
 # ---- the sink ----
 
-def test_effect_is_applied_and_recorded_for_the_url_consumer(client, run: str, ledger: Ledger) -> None:
+def test_effect_is_applied_and_recorded_for_the_url_consumer(client, registry: RunRegistry, run: str, ledger: Ledger) -> None:
     cid = str(uuid.uuid4())
-    resp = client.post(effects_url(run, "ref:correct"), json={"correlation_id": cid, "instance": 1})
+    resp = client.post(effects_url(registry, run, "ref:correct"), json={"correlation_id": cid, "instance": 1})
     assert (resp.status_code, resp.get_json()) == (200, {"applied": True})
     (effect,) = ledger.history.effects
     assert (effect.consumer, effect.correlation_id, effect.instance, effect.applied) == (
         "ref:correct", cid, 1, True)
 
 
-def test_duplicate_key_over_http(client, run: str) -> None:
+def test_duplicate_key_over_http(client, registry: RunRegistry, run: str) -> None:
     payload = {"correlation_id": "x", "idempotency_key": "k"}
-    assert client.post(effects_url(run, "c"), json=payload).get_json() == {"applied": True}
-    resp = client.post(effects_url(run, "c"), json=payload)
+    assert client.post(effects_url(registry, run, "c"), json=payload).get_json() == {"applied": True}
+    resp = client.post(effects_url(registry, run, "c"), json=payload)
     assert (resp.status_code, resp.get_json()) == (200, {"applied": False, "duplicate_key": True})
 
 
-def test_consumer_names_with_slashes_reach_the_sink(client, run: str, ledger: Ledger) -> None:
+def test_consumer_names_with_slashes_reach_the_sink(client, registry: RunRegistry, run: str, ledger: Ledger) -> None:
     name = "http:http://127.0.0.1:9000/events#2"
-    assert client.post(effects_url(run, name), json={"correlation_id": "x"}).status_code == 200
+    assert client.post(effects_url(registry, run, name), json={"correlation_id": "x"}).status_code == 200
     assert ledger.history.effects[0].consumer == name
 
 
-def test_body_consumer_must_match_url(client, run: str, ledger: Ledger) -> None:
-    assert client.post(effects_url(run, "a"), json={"correlation_id": "x", "consumer": "a"}).status_code == 200
-    assert_error(client.post(effects_url(run, "a"), json={"correlation_id": "x", "consumer": "b"}), 400, "consumer")
+def test_body_consumer_must_match_url(client, registry: RunRegistry, run: str, ledger: Ledger) -> None:
+    assert client.post(effects_url(registry, run, "a"), json={"correlation_id": "x", "consumer": "a"}).status_code == 200
+    assert_error(client.post(effects_url(registry, run, "a"), json={"correlation_id": "x", "consumer": "b"}), 400, "consumer")
 
 
 def test_unknown_run_is_404(client) -> None:
-    assert_error(client.post(effects_url("nope", "c"), json={"correlation_id": "x"}), 404, "run_id")
+    assert_error(client.post("/runs/nope/sink/x/consumers/c/effects", json={"correlation_id": "x"}), 404, "path")
+
+
+def test_knowing_the_run_id_is_not_enough_to_post_effects(client, registry: RunRegistry, run: str,
+                                                          ledger: Ledger) -> None:
+    """Every miss is the same 404: a wrong token for a real run, a token of another
+    run, a run that does not exist, and the pre-token path shape."""
+    registry.open("other", EffectSink(ledger))
+    right = effects_url(registry, run, "c")
+    token = right.split("/")[4]
+    assert len(token) >= 22  # >= 128 bits from secrets
+    misses = [right.replace(token, "A" * len(token)),
+              right.replace(token, token[:-1]),
+              effects_url(registry, "other", "c").replace("/runs/other/", f"/runs/{run}/"),
+              right.replace(f"/runs/{run}/", "/runs/ghost/"),
+              f"/runs/{run}/consumers/c/effects"]
+    answers = [client.post(url, json={"correlation_id": "x"}) for url in misses]
+    assert {(a.status_code, a.get_data()) for a in answers[:4]} == {
+        (404, answers[0].get_data())}, [a.get_data() for a in answers]
+    assert run not in answers[0].get_data(as_text=True) and "ghost" not in answers[3].get_data(as_text=True)
+    assert answers[4].status_code == 404
+    assert ledger.history.effects == []
+    assert client.post(right, json={"correlation_id": "x"}).status_code == 200
+
+
+def test_each_run_has_its_own_sink_token(registry: RunRegistry) -> None:
+    tokens = set()
+    for i in range(50):
+        registry.open(f"r{i}", EffectSink(Ledger()))
+        tokens.add(registry.sink_path(f"r{i}", "c").split("/")[4])
+    assert len(tokens) == 50
 
 
 def test_run_without_sink_yet_is_retryable(client, registry: RunRegistry) -> None:
     registry.open("early")
-    assert_error(client.post(effects_url("early", "c"), json={"correlation_id": "x"}), 503, "run_id")
+    assert_error(client.post(effects_url(registry, "early", "c"), json={"correlation_id": "x"}), 503, "run_id")
 
 
 @pytest.mark.parametrize(("data", "field"), [
@@ -166,24 +196,24 @@ def test_run_without_sink_yet_is_retryable(client, registry: RunRegistry) -> Non
     (b'{"correlation_id": "x", "upsert": 1}', "upsert"),
     (b'{"correlation_id": "x", "idempotency_key": ["k"]}', "idempotency_key"),
 ])
-def test_bad_effect_bodies_are_400(client, run: str, data: bytes, field: str) -> None:
-    assert_error(client.post(effects_url(run, "c"), data=data, content_type="application/json"), 400, field)
+def test_bad_effect_bodies_are_400(client, registry: RunRegistry, run: str, data: bytes, field: str) -> None:
+    assert_error(client.post(effects_url(registry, run, "c"), data=data, content_type="application/json"), 400, field)
 
 
-def test_effect_without_content_type_is_still_read(client, run: str) -> None:
-    assert client.post(effects_url(run, "c"), data=b'{"correlation_id": "x"}').status_code == 200
+def test_effect_without_content_type_is_still_read(client, registry: RunRegistry, run: str) -> None:
+    assert client.post(effects_url(registry, run, "c"), data=b'{"correlation_id": "x"}').status_code == 200
 
 
-def test_oversized_body_is_413(client, run: str, ledger: Ledger) -> None:
+def test_oversized_body_is_413(client, registry: RunRegistry, run: str, ledger: Ledger) -> None:
     big = orjson.dumps({"correlation_id": "x", "event": {"pad": "x" * 5000}})
-    body = assert_error(client.post(effects_url(run, "c"), data=big, content_type="application/json"), 413)
+    body = assert_error(client.post(effects_url(registry, run, "c"), data=big, content_type="application/json"), 413)
     assert "4096" in body["error"]
     assert ledger.history.effects == []
 
 
 def test_injected_sink_failure_over_http(client, registry: RunRegistry, ledger: Ledger) -> None:
     registry.open("faulty", EffectSink(ledger, faults=[SinkFault(probability=1.0, status=500)]))
-    resp = client.post(effects_url("faulty", "c"), json={"correlation_id": "x"})
+    resp = client.post(effects_url(registry, "faulty", "c"), json={"correlation_id": "x"})
     assert resp.status_code == 500
     assert resp.get_json()["applied"] is False
 
@@ -198,8 +228,8 @@ json_values = st.recursive(
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=json_values)
-def test_any_json_body_gets_an_answer_never_a_crash(client, run: str, value) -> None:
-    resp = client.post(effects_url(run, "c"), data=json.dumps(value), content_type="application/json")
+def test_any_json_body_gets_an_answer_never_a_crash(client, registry: RunRegistry, run: str, value) -> None:
+    resp = client.post(effects_url(registry, run, "c"), data=json.dumps(value), content_type="application/json")
     assert resp.status_code in (200, 400)
     if resp.status_code == 400:
         assert resp.get_json()["field"]
@@ -262,8 +292,10 @@ def test_bad_run_requests_are_400(client, start_run: StartRunSpy, request_body, 
     assert start_run.requests == []
 
 
-def test_bare_http_url_is_accepted(client, start_run: StartRunSpy) -> None:
-    assert client.post("/runs", json={"scenario": "calm", "consumers": ["https://h/x"]}).status_code == 202
+def test_bare_loopback_url_is_accepted_as_http_spec(client, start_run: StartRunSpy) -> None:
+    resp = client.post("/runs", json={"scenario": "calm", "consumers": ["https://127.0.0.1:9443/x"]})
+    assert resp.status_code == 202
+    assert start_run.requests[0]["consumers"] == ["http:https://127.0.0.1:9443/x"]
 
 
 def test_runner_refusal_is_400_naming_its_field(client, start_run: StartRunSpy) -> None:
@@ -322,8 +354,9 @@ def test_apps_do_not_share_state(scenarios_dir: Path) -> None:
     first, second = create_app(scenarios_dir=scenarios_dir), create_app(scenarios_dir=scenarios_dir)
     reg = first.extensions["genesys_sim"].registry
     reg.open("only-in-first", EffectSink(Ledger()))
-    assert first.test_client().post(effects_url("only-in-first", "c"), json={"correlation_id": "x"}).status_code == 200
-    assert second.test_client().post(effects_url("only-in-first", "c"), json={"correlation_id": "x"}).status_code == 404
+    url = effects_url(reg, "only-in-first", "c")
+    assert first.test_client().post(url, json={"correlation_id": "x"}).status_code == 200
+    assert second.test_client().post(url, json={"correlation_id": "x"}).status_code == 404
 
 
 # ---- generated events ----

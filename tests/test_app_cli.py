@@ -37,13 +37,12 @@ def test_port_in_use_is_environment_failure(capsys: pytest.CaptureFixture) -> No
 
 
 def test_serve_prints_where_it_listens_and_answers() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline()
-        assert "listening on http://127.0.0.1:" in line
-        url = line.rsplit(" ", 1)[1].strip()
-        assert requests.get(f"{url}/health", timeout=5).json() == {"status": "ok"}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--port", "0"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        try:
+            line = proc.stdout.readline()
+            assert "listening on http://127.0.0.1:" in line
+            url = line.rsplit(" ", 1)[1].strip()
+            assert requests.get(f"{url}/health", timeout=5).json() == {"status": "ok"}
+        finally:
+            proc.terminate()

@@ -28,8 +28,9 @@ def server(registry: RunRegistry) -> Iterator[ServerHandle]:
     handle.stop()
 
 
-def sink_url(server: ServerHandle, run_id: str, consumer: str) -> str:
-    return f"{server.url}/runs/{run_id}/consumers/{consumer}"
+def sink_url(server: ServerHandle, registry: RunRegistry, run_id: str, consumer: str) -> str:
+    """The GENESYS_SIM_SINK_URL the runner would give ``consumer``."""
+    return f"{server.url}{registry.sink_path(run_id, consumer)}"
 
 
 def test_listens_on_loopback_by_default(server: ServerHandle) -> None:
@@ -41,7 +42,7 @@ def test_listens_on_loopback_by_default(server: ServerHandle) -> None:
 def test_sink_client_applies_effects_once_per_key(server: ServerHandle, registry: RunRegistry) -> None:
     ledger = Ledger()
     registry.open("run", EffectSink(ledger))
-    client = Sink(sink_url(server, "run", "ref:correct"), consumer="ref:correct", instance=1)
+    client = Sink(sink_url(server, registry, "run", "ref:correct"), consumer="ref:correct", instance=1)
     event = {"id": "env-1", "detail": {"metadata": {"CorrelationId": "cid-1"}}}
     client.effect(event, idempotency_key="k")
     client.effect(event, idempotency_key="k")  # a duplicate key is a 200, not an error
@@ -58,7 +59,7 @@ def test_sink_client_applies_effects_once_per_key(server: ServerHandle, registry
 def test_failing_sink_raises_downstream_error(server: ServerHandle, registry: RunRegistry, status: int) -> None:
     ledger = Ledger()
     registry.open("run", EffectSink(ledger, faults=[SinkFault(probability=1.0, status=status)]))
-    client = Sink(sink_url(server, "run", "c"), consumer="c")
+    client = Sink(sink_url(server, registry, "run", "c"), consumer="c")
     with pytest.raises(DownstreamError) as info:
         client.effect(correlation_id="cid")
     assert info.value.status == status
@@ -67,7 +68,7 @@ def test_failing_sink_raises_downstream_error(server: ServerHandle, registry: Ru
 
 def test_unknown_run_raises_downstream_error(server: ServerHandle) -> None:
     with pytest.raises(DownstreamError) as info:
-        Sink(sink_url(server, "missing", "c")).effect(correlation_id="cid")
+        Sink(f"{server.url}/runs/missing/sink/x/consumers/c").effect(correlation_id="cid")
     assert info.value.status == 404
 
 
@@ -77,7 +78,7 @@ def test_concurrent_clients_one_key_applied_once(server: ServerHandle, registry:
     barrier = threading.Barrier(8)
 
     def consumer_instance(i: int) -> None:
-        client = Sink(sink_url(server, "run", "c"), consumer="c", instance=i)
+        client = Sink(sink_url(server, registry, "run", "c"), consumer="c", instance=i)
         barrier.wait()
         for _ in range(10):
             client.effect(correlation_id="cid", idempotency_key="same")

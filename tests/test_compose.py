@@ -113,3 +113,38 @@ def test_dockerfile_builds_the_project_on_python_311(compose):
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.11-slim\b", dockerfile, flags=re.MULTILINE)
     assert re.search(r"^RUN pip install \.", dockerfile, flags=re.MULTILINE)
+
+
+def test_app_gets_its_api_token_from_the_environment_never_a_literal(compose):
+    from simulator.app import TOKEN_ENV
+
+    value = environment(compose["services"]["app"])[TOKEN_ENV]
+    # ${VAR:?message}: compose refuses to start when the user has not set it.
+    assert re.fullmatch(rf"\$\{{{TOKEN_ENV}:\?[^}}]+\}}", value), value
+
+
+def test_app_command_without_a_token_refuses_to_start(compose, monkeypatch, capsys):
+    from simulator.app import TOKEN_ENV
+    from simulator.cli import main
+
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    assert main(command(compose["services"]["app"])[1:]) == 2
+    assert TOKEN_ENV in capsys.readouterr().err
+
+
+def test_app_command_with_a_token_passes_its_checks(compose, monkeypatch, capsys):
+    """With the token the command gets as far as binding: on a port already taken
+    that is the environment failure (3), not bad input (2)."""
+    import socket
+
+    from simulator.app import TOKEN_ENV
+    from simulator.cli import main
+
+    monkeypatch.setenv(TOKEN_ENV, "a-token-of-thirty-two-characters")
+    argv = command(compose["services"]["app"])[1:]
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        argv[argv.index("--port") + 1] = str(taken.getsockname()[1])
+        assert main(argv) == 3
+    assert "cannot listen" in capsys.readouterr().err

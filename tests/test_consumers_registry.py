@@ -6,6 +6,7 @@ import importlib
 import inspect
 import pkgutil
 import re
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -19,7 +20,9 @@ SUPPORT_MODULES = {"fields", "support"}
 
 
 def resolve(spec: str):
-    kind, module, attr = spec.split(":")
+    kind, module, attr = spec.rsplit(":", 2) if spec.startswith("deno:") else spec.split(":")
+    if kind == "deno":  # a TypeScript file and its export, checked under Deno below
+        return kind, (Path(module.removeprefix("deno:")), attr)
     return kind, getattr(importlib.import_module(module), attr)
 
 
@@ -31,8 +34,11 @@ def test_names_are_unique_short_kebab_case():
 
 def test_every_strategy_module_is_registered():
     modules = {m.name for m in pkgutil.iter_modules(consumers.__path__)} - SUPPORT_MODULES
-    registered = {ref.spec.split(":")[1].removeprefix("consumers.") for ref in REFERENCES}
+    registered = {ref.spec.split(":")[1].removeprefix("consumers.") for ref in REFERENCES
+                  if not ref.spec.startswith("deno:")}
     assert modules == registered
+    shipped = {p.name for p in (Path(consumers.__file__).parent / "deno").glob("*.ts")} - {"downstream.ts"}
+    assert shipped == {resolve(ref.spec)[1][0].name for ref in REFERENCES if ref.spec.startswith("deno:")}
 
 
 def test_every_verbatim_variant_has_an_adapted_twin_with_the_same_mechanism():
@@ -60,6 +66,10 @@ def test_spec_resolves_to_what_its_kind_runs(ref):
         inspect.signature(target).bind({"Records": []}, None)
     elif kind == "wsgi":
         assert isinstance(target(memory_context()), Flask)
+    elif kind == "deno":
+        from simulator.clients.deno import check_handler
+
+        check_handler(*target)  # imports it under Deno: the export is a fetch handler
     else:
         pytest.fail(f"unexpected kind {kind}")
 

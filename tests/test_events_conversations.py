@@ -256,3 +256,46 @@ def test_stories_hold_under_any_traffic(seed, cpm, agents, abandon, transfer, se
         assert body(story[0])["mediaType"] in media
         for leg in legs(story):
             assert leg["acd.end"]["connectedDurationMs"] >= 0
+
+
+def test_contact_ids_are_always_a_list(shift, stories):
+    """Consumers iterate conversationExternalContactIds unguarded: every detail event
+    carries it, empty when the customer is no known contact (attributes carry none,
+    as captured)."""
+    known = unknown = 0
+    for story in stories.values():
+        start = body(story[0])
+        contact = start.get("externalContactId")
+        for e in story:
+            if kind(e) == "attributes":
+                assert "conversationExternalContactIds" not in body(e)
+                continue
+            assert body(e)["conversationExternalContactIds"] == ([contact] if contact else [])
+        known += bool(contact)
+        unknown += not contact
+    assert known and unknown
+
+
+def test_known_contacts_may_belong_to_an_external_organisation(stories):
+    orgs = Counter()
+    for story in stories.values():
+        for e in story:
+            if kind(e) in ("customer.start", "customer.end"):
+                b = body(e)
+                assert "externalOrganizationId" not in b or "externalContactId" in b
+                orgs[b.get("externalOrganizationId") is not None] += 1
+        ends = [body(e) for e in story if kind(e) in ("customer.start", "customer.end")]
+        assert len({e.get("externalOrganizationId") for e in ends}) == 1
+    assert orgs[True] and orgs[False] > orgs[True]
+
+
+def test_answered_queue_legs_carry_their_utilization_label(stories):
+    labels: dict[str, set[str]] = defaultdict(set)
+    for story in stories.values():
+        for leg in legs(story):
+            end = leg["acd.end"]
+            if end["acdOutcome"] == "ANSWERED":
+                labels[end["queueId"]].add(end["utilizationLabel"])
+            else:
+                assert "utilizationLabel" not in end
+    assert labels and all(len(v) == 1 for v in labels.values())  # one label per queue

@@ -12,11 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator.events import TrafficConfig, generate
+from simulator.events.admin import AUDITED
 
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 ISO_EVENT_TIME = {"v2.audits.entitytype.{id}.entityid.{id}", "v2.conversations.{id}.transcription"}
+ENTITY_TYPES = {"UserPresence", *AUDITED}  # the audit topic names the entity type
 
 
 def epoch_ms(iso: str) -> int:
@@ -46,7 +48,7 @@ def test_envelope_follows_the_wire_format(seed):
         # detail-type is the pattern; topicName the same with real ids in place of {id}.
         pattern = re.escape(e.topic).replace(r"\{id\}", "([^.]+)")
         ids = re.fullmatch(pattern, detail["topicName"]).groups()
-        assert ids and all(re.fullmatch(ID, i) or i == "UserPresence" for i in ids)
+        assert ids and all(re.fullmatch(ID, i) or i in ENTITY_TYPES for i in ids)
         # time is the timestamp truncated to the second; time_ms is the timestamp.
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", detail["timestamp"])
         assert env["time"] == detail["timestamp"][:19] + "Z"
@@ -86,7 +88,10 @@ def test_logical_event_names_its_entity_and_state(seed):
             assert e.entity == f"user:{body['id']}:routing" and e.state == body["routingStatus"]["status"]
         elif e.topic == "v2.audits.entitytype.{id}.entityid.{id}":
             assert e.entity == f"audit:{body['entityType']}:{body['entity']['id']}"
-            assert e.state == body["propertyChanges"][0]["newValues"][0]
+            if body["entityType"] == "UserPresence":  # the presence it changed to
+                assert e.state == body["propertyChanges"][0]["newValues"][0]
+            else:  # a configuration change: what was done to the entity
+                assert e.state == body["action"]
         elif e.topic == "v2.conversations.{id}.transcription":
             assert e.entity == f"conversation:{body['conversationId']}:transcription"
             assert e.state == body["status"]["status"]

@@ -36,5 +36,24 @@ def test_pool_values_look_real():
     pools = pools_for(7)
     assert all(re.fullmatch(r"tel:\+1[2-9]\d{2}[2-9]\d{6}", p) for p in pools.phones)
     assert all(n[:1].isupper() for n in pools.first_names + pools.last_names)
-    assert all(0.55 <= c <= 1 for c in pools.confidences)
+    # Word confidences as live transcripts show them: from ~0.3 up to 1, mostly high.
+    assert all(0.3 <= c <= 1 for c in pools.confidences)
+    assert 0.72 < sum(pools.confidences) / len(pools.confidences) < 0.82
+    assert pools.confidences_2dp == tuple(round(c, 2) for c in pools.confidences)
+    assert pools.confidences[1024:] == pools.confidences[:len(pools.confidences) - 1024]  # runs slice, never wrap
     assert len(pools.phrase(10**9, 5)) == 5
+
+
+def test_speech_timing_is_on_the_recognisers_grid():
+    pools = pools_for(7)
+    assert len(pools.word_ms) == len(pools.word_at) == len(pools.words)
+    assert all(ms % 80 == 0 and 80 <= ms <= 640 for ms in pools.word_ms)
+    # Each word starts after the previous one ends, at most 240 ms of silence later.
+    for i in range(len(pools.words) - 1):
+        gap = pools.word_at[i + 1] - pools.word_at[i] - pools.word_ms[i]
+        assert gap in (0, 80, 160, 240)
+    # Longer words take longer to say.
+    by_length = sorted(zip(map(len, pools.words), pools.word_ms))
+    short = [ms for n, ms in by_length if n <= 3]
+    long = [ms for n, ms in by_length if n >= 8]
+    assert sum(long) / len(long) > 2 * sum(short) / len(short)

@@ -272,6 +272,8 @@ fault_specs = st.lists(
                   st.floats(0, 10), st.floats(0.1, 10), st.floats(1.01, 50)),
         st.builds(lambda n: {"poison": {"count": n}}, st.integers(0, 6)),
         st.builds(lambda p: {"sink_failure": {"probability": p}}, probability),
+        st.builds(lambda lo, span, d: {"replay": {"window_s": [lo, lo + span], "delay_s": d}},
+                  st.floats(0, 5), st.floats(0.1, 10), st.floats(0, 100)),
     ),
     max_size=5,
 )

@@ -93,7 +93,7 @@ def test_an_unknown_field_is_a_mistake_in_the_test():
     ('genesys_run("name: x\\nclock: {time_scale: 0}\\n", "ref:correct")',
      "genesys-sim: <genesys_run scenario text>:2: clock.time_scale: *"),
     ('genesys_run("ci-smoke", "ref:correct", seed="7")', "genesys-sim: genesys_run(seed=...): expected a whole number*"),
-    ('genesys_run("ci-smoke", "ref:correct", instances=0)', "genesys-sim: genesys_run(instances=...): expected a number >= 1*"),
+    ('genesys_run("ci-smoke", "ref:correct", instances=0)', "genesys-sim: genesys_run(instances=...): expected a number between 1 and 64*"),
     ('genesys_run("ci-smoke", "ref:correct", backend="aws")', "genesys-sim: genesys_run(backend=...): unknown backend 'aws'*"),
     ('genesys_run("ci-smoke", [])', "genesys-sim: genesys_run(consumer): no consumer given"),
 ])

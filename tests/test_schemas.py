@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from simulator.events import TOPICS, TrafficConfig, generate
+from simulator.events import TOPICS, TrafficConfig, events_of, generate
 from simulator.events.schemas import errors, schema_for, validator_for
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "simulator" / "schemas"
@@ -52,6 +52,21 @@ def test_every_generated_event_validates(seed, cpm, agents, media, break_rate):
         assert not errors(event.event), [e.message for e in errors(event.event)]
 
 
+def test_every_audit_and_transcript_shape_validates():
+    traffic = TrafficConfig(duration_s=3600, conversations_per_minute=1, agents=300, audits_per_hour=800,
+                            transcription_rate=1, break_rate=0.3, media_mix={"VOICE": 1})
+    seen, transcripts = set(), 0
+    for event in generate(5, traffic=traffic):
+        spoken = event.topic == "v2.conversations.{id}.transcription"
+        transcripts += spoken
+        if event.topic == "v2.audits.entitytype.{id}.entityid.{id}" or spoken and transcripts % 5 == 1:
+            assert not errors(event.event), [e.message for e in errors(event.event)]
+            b = event.event["detail"]["eventBody"]
+            seen.add((b.get("entityType"), b.get("action")) if "action" in b
+                     else (b["status"]["status"], b.get("transcripts", [{}])[0].get("isFinal")))
+    assert len(seen) >= 25  # every entity type and action, partial and final utterances, session ends
+
+
 @pytest.mark.parametrize("mutate, where", [
     (lambda ev: ev["detail"].__setitem__("id", "x"), "/detail"),  # detail.id does not exist
     (lambda ev: ev["detail"]["eventBody"].__setitem__("eventTime", "2026-01-05T09:00:00.000Z"),
@@ -67,6 +82,53 @@ def test_schemas_reject_what_genesys_never_sends(mutate, where):
     validator = validator_for(event["detail-type"])
     assert validator.is_valid(event)
     mutate(event)
+    assert where in {pointer(e.absolute_path) for e in validator.iter_errors(event)}
+
+
+def _first(topic: str, **traffic) -> dict:
+    return copy.deepcopy(events_of(topic, 1, seed=3, traffic=TrafficConfig(**traffic))[0].event)
+
+
+def _body(ev: dict) -> dict:
+    return ev["detail"]["eventBody"]
+
+
+CONFIG_AUDIT = {"break_rate": 0, "audits_per_hour": 600, "audit_mix": {"OAuthClient": {"Delete": 1}}}
+SPOKEN = {"media_mix": {"VOICE": 1}, "transcription_rate": 1}
+
+
+@pytest.mark.parametrize("topic, traffic, mutate, where", [
+    ("audit", CONFIG_AUDIT, lambda b: b.__setitem__("action", "Destroy"), "/detail/eventBody/action"),
+    ("audit", CONFIG_AUDIT, lambda b: b.__setitem__("serviceName", "People"), "/detail/eventBody/serviceName"),
+    ("audit", CONFIG_AUDIT, lambda b: b["clientId"].__setitem__("id", "my-client"), "/detail/eventBody/clientId/id"),
+    ("audit", CONFIG_AUDIT, lambda b: b["clientId"].__setitem__("name", "x"), "/detail/eventBody/clientId"),
+    ("audit", CONFIG_AUDIT, lambda b: b.__setitem__("userHomeOrgId", "home"), "/detail/eventBody/userHomeOrgId"),
+    ("audit", CONFIG_AUDIT, lambda b: b["propertyChanges"][0].pop("newValues"),
+     "/detail/eventBody/propertyChanges/0"),
+    ("audit", CONFIG_AUDIT, lambda b: b["propertyChanges"][1].__setitem__("oldValues", "users"),
+     "/detail/eventBody/propertyChanges/1/oldValues"),
+    ("transcription", SPOKEN, lambda b: b["transcripts"][0].__setitem__("isFinal", "true"),
+     "/detail/eventBody/transcripts/0/isFinal"),
+    ("transcription", SPOKEN, lambda b: b["transcripts"][0].__setitem__("channel", "AGENT"),
+     "/detail/eventBody/transcripts/0/channel"),
+    ("transcription", SPOKEN, lambda b: b["transcripts"][0]["alternatives"][0].__setitem__("confidence", 1.2),
+     "/detail/eventBody/transcripts/0/alternatives/0/confidence"),
+    ("transcription", SPOKEN, lambda b: b["status"].__setitem__("status", "DONE"), "/detail/eventBody/status/status"),
+    ("acd.end", {}, lambda b: b.pop("conversationExternalContactIds"), "/detail/eventBody"),
+    ("acd.end", {}, lambda b: b.__setitem__("conversationExternalContactIds", "abc"),
+     "/detail/eventBody/conversationExternalContactIds"),
+    ("acd.end", {}, lambda b: b.__setitem__("utilizationLabel", 5), "/detail/eventBody/utilizationLabel"),
+    ("customer.start", {}, lambda b: b.__setitem__("externalOrganizationId", "America"),
+     "/detail/eventBody/externalOrganizationId"),
+])
+def test_schemas_reject_the_new_shapes_gone_wrong(topic, traffic, mutate, where):
+    event = _first(topic, **traffic)
+    if topic == "transcription":  # an utterance, not the SESSION_ENDED notice
+        event = next(copy.deepcopy(e.event) for e in events_of(topic, 50, seed=3, traffic=TrafficConfig(**traffic))
+                     if "transcripts" in _body(e.event))
+    validator = validator_for(event["detail-type"])
+    assert validator.is_valid(event)
+    mutate(_body(event))
     assert where in {pointer(e.absolute_path) for e in validator.iter_errors(event)}
 
 

@@ -210,6 +210,32 @@ def test_faults_replay_for_a_seed(seed: int, probability: float) -> None:
     assert (a1, b1) == (a2, b2)
 
 
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32), order=st.randoms(use_true_random=False))
+def test_each_events_decisions_do_not_depend_on_how_calls_interleave(seed: int, order) -> None:
+    """Instances, retries and a loaded machine reorder the calls: the k-th call of
+    an event's effect is decided the same way whatever came before it."""
+    faults = [SinkFault(probability=0.3, status=500)]
+    calls = [(str(event), k) for event in range(30) for k in range(3)]
+    shuffled = calls[:]
+    order.shuffle(shuffled)
+    shuffled.sort(key=lambda call: call[1])  # an event's own calls stay in their order
+    decided = []
+    for sequence in (calls, shuffled):
+        sink = EffectSink(Ledger(), faults=faults, seed=seed)
+        decided.append({call: sink.apply("a", {"correlation_id": call[0]})[0] for call in sequence})
+    assert decided[0] == decided[1]
+
+
+def test_every_consumer_meets_the_same_downstream_wherever_it_lives(ledger: Ledger) -> None:
+    """A consumer's name may hold its file's path: the draws must not, or a rerun
+    from another checkout would fail other calls."""
+    sink = EffectSink(Ledger(), faults=[SinkFault(probability=0.3, status=500)], seed=3)
+    here, there = "lambda-eb:/home/a/app.ts:handler", "lambda-eb:/ci/b/app.ts:handler"
+    assert statuses(sink, here, 100) == statuses(sink, there, 100)
+    assert 0 < statuses(sink, here, 100).count(500) < 100
+
+
 def test_different_seeds_fail_different_calls(ledger: Ledger) -> None:
     fault = [SinkFault(probability=0.5)]
     assert statuses(EffectSink(Ledger(), faults=fault, seed=1), "a", 200) != \

@@ -65,3 +65,41 @@ def test_a_long_poll_on_a_busy_fifo_group_does_not_block_its_release(backend):
         got += sqs.receive_message(QueueUrl=topo.queue_url, MaxNumberOfMessages=1).get("Messages", [])
     assert first["Body"] == "m0" and [m["Body"] for m in got] == ["m1"]
     assert deleted_while_polling
+
+
+def test_a_conditional_write_is_decided_once_under_concurrent_writers(backend):
+    # Powertools' idempotency record: many instances put the same key at once with
+    # attribute_not_exists; DynamoDB lets exactly one through (moto as shipped let
+    # several through: a duplicate the consumer would not make on AWS).
+    import boto3
+
+    def client():
+        return boto3.client("dynamodb", endpoint_url=backend.endpoint_url, region_name=backend.region,
+                            aws_access_key_id="test", aws_secret_access_key="test")
+
+    ddb = client()
+    table = "race-" + str(time.monotonic_ns())
+    ddb.create_table(TableName=table, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                     BillingMode="PAY_PER_REQUEST")
+    keys, writers = 400, 8
+    won: Counter = Counter()
+    start = threading.Barrier(writers)
+
+    def write(n: int) -> None:
+        mine = client()
+        start.wait()
+        for k in range(keys):
+            try:
+                mine.put_item(TableName=table, Item={"id": {"S": f"k{k}"}, "by": {"N": str(n)}},
+                              ConditionExpression="attribute_not_exists(id)")
+                won[k] += 1
+            except mine.exceptions.ConditionalCheckFailedException:
+                pass
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert won == Counter({k: 1 for k in range(keys)})

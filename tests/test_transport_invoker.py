@@ -7,6 +7,7 @@ import random
 import threading
 import time
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
@@ -14,9 +15,10 @@ from hypothesis import strategies as st
 
 from simulator.clock import ScenarioClock
 from simulator.errors import BadInput
-from simulator.transport import (Backoff, EventBridgeTargetInvoker, RetryPolicy, create_topology,
-                                 drain_queue, make_injector, open_backend)
-from simulator.transport.invoker import retryable
+from simulator.transport import (ApiDestination, Backoff, DeliveryLog, EventBridgeTargetInvoker,
+                                 Listener, RetryPolicy, create_topology, drain_queue, make_injector,
+                                 open_backend)
+from simulator.transport.targets import retryable
 from simulator.transport.testing import ScriptedTarget, delivery, genesys_envelope, poison
 
 SCALE = 2000.0  # 900 s of backoff cap = 0.45 s real
@@ -28,29 +30,11 @@ def topology(backend):
         yield topo
 
 
-class Record:
-    def __init__(self):
-        self.sent, self.attempts, self.undelivered = [], [], []
-        self._lock = threading.Lock()
-
-    def on_sent(self, x):
-        with self._lock:
-            self.sent.append(x)
-
-    def on_attempt(self, x):
-        with self._lock:
-            self.attempts.append(x)
-
-    def on_undelivered(self, x):
-        with self._lock:
-            self.undelivered.append(x)
-
-
 def invoke(invoker, deliveries, scale=SCALE):
-    record = Record()
-    stats = invoker.run(deliveries, ScenarioClock(scale), record.on_sent,
-                        on_attempt=record.on_attempt, on_undelivered=record.on_undelivered)
-    return record, stats
+    log = DeliveryLog()
+    stats = invoker.run(deliveries, ScenarioClock(scale), log)
+    return SimpleNamespace(sent=log.sent_records, attempts=log.attempt_records,
+                           undelivered=log.undelivered_records, pending=log.pending_records), stats
 
 
 def test_retries_until_the_target_answers_with_the_same_event(backend, topology):
@@ -69,7 +53,7 @@ def test_exhausted_retries_go_to_the_dlq_with_eventbridge_s_attributes(backend, 
     with ScriptedTarget(lambda call: 503) as target:
         d = delivery(genesys_envelope(2))
         invoker = EventBridgeTargetInvoker(backend, topology, [target.url], consumer="svc",
-                                           retry=RetryPolicy(maximum_retry_attempts=3), seed=2)
+                                           policy=ApiDestination(RetryPolicy(maximum_retry_attempts=3)), seed=2)
         record, stats = invoke(invoker, [d])
     assert len(target.calls) == 4  # the first try and three retries
     (given_up,) = record.undelivered
@@ -89,7 +73,7 @@ def test_the_invoker_stops_at_the_maximum_event_age(backend, topology):
     with ScriptedTarget(lambda call: 500) as target:
         d = delivery(genesys_envelope(3), at_s=5.0)
         invoker = EventBridgeTargetInvoker(backend, topology, [target.url], seed=3,
-                                           retry=RetryPolicy(maximum_event_age_s=60))
+                                           policy=ApiDestination(RetryPolicy(maximum_event_age_s=60)))
         record, _ = invoke(invoker, [d], scale=50)  # 60 s of age = 1.2 s real: room for retries on a loaded machine
     (given_up,) = record.undelivered
     assert given_up.exhausted == "MaximumEventAgeInSeconds"
@@ -129,7 +113,7 @@ def test_throttling_and_timeouts_are_retried(backend, topology):
 def test_an_unreachable_target_is_a_connection_failure_then_dropped_without_dlq(backend, topology):
     d = delivery(genesys_envelope(6))
     invoker = EventBridgeTargetInvoker(backend, topology, ["http://127.0.0.1:9/"], use_dlq=False,
-                                       retry=RetryPolicy(maximum_retry_attempts=1))
+                                       policy=ApiDestination(RetryPolicy(maximum_retry_attempts=1)))
     record, stats = invoke(invoker, [d])
     (given_up,) = record.undelivered
     assert given_up.error_code == "CONNECTION_FAILURE" and given_up.dlq_message_id is None
@@ -168,7 +152,7 @@ def test_poison_is_posted_as_is(backend, topology):
 
 def test_make_injector_builds_the_invoker_for_push(backend, topology):
     invoker = make_injector(backend, topology, "lambda", targets=["http://127.0.0.1:1/"],
-                            retry=RetryPolicy(maximum_retry_attempts=0))
+                            policy=ApiDestination(RetryPolicy(maximum_retry_attempts=0)))
     assert isinstance(invoker, EventBridgeTargetInvoker)
     with pytest.raises(BadInput, match="target URL"):
         make_injector(backend, topology, "http")
@@ -213,8 +197,11 @@ def test_dlq_body_is_the_event(backend, topology):
 
 
 def test_a_failing_callback_is_raised_not_swallowed(backend, topology):
-    def broken(sent):
-        raise RuntimeError("ledger is gone")
+    class Broken(Listener):
+        def sent(self, sent):
+            raise RuntimeError("ledger is gone")
+
+    broken = Broken()
 
     with ScriptedTarget() as target:
         invoker = EventBridgeTargetInvoker(backend, topology, [target.url])

@@ -10,6 +10,7 @@ from flask import current_app, request
 
 from simulator.app.errors import ApiError
 from simulator.app.registry import RunRegistry
+from simulator.app.targets import TargetPolicy
 
 EXTENSION = "genesys_sim"
 
@@ -19,6 +20,9 @@ class AppContext:
     registry: RunRegistry
     start_run: Callable[[dict], str] | None
     scenarios_dir: Path
+    targets: TargetPolicy
+    api_token: str | None
+    max_events: int
 
 
 def app_context() -> AppContext:

@@ -14,10 +14,15 @@ log = logging.getLogger(__name__)
 class ApiError(HTTPException):
     """A refusal that names what was wrong (and which field, when there is one)."""
 
-    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+    def __init__(self, status: int, message: str, field: str | None = None, *,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(description=message)
         self.code = status
         self.field = field
+        self.headers = dict(headers or {})
+
+    def get_headers(self, *args: object, **kwargs: object) -> list[tuple[str, str]]:
+        return [*super().get_headers(*args, **kwargs), *self.headers.items()]
 
 
 def json_response(body: Any, status: int = 200, headers: dict | None = None) -> Response:

@@ -8,13 +8,14 @@ from typing import Iterator
 import orjson
 from flask import Blueprint, Response, request
 
+from simulator.app.context import app_context
 from simulator.app.errors import ApiError
 from simulator.errors import BadInput
 from simulator.model import LogicalEvent
 
 bp = Blueprint("events", __name__)
 
-MAX_COUNT = 100_000
+MAX_COUNT = 100_000  # the default limit of create_app(max_events=...)
 DEFAULT_COUNT = 100
 FORMATS = ("eventbridge", "logical")
 _PARAMS = ("topic", "count", "seed", "format")
@@ -27,7 +28,8 @@ def stream_events() -> Response:
     for name in args:
         if name not in _PARAMS:
             raise ApiError(400, f"unknown query parameter {name!r} (expected {', '.join(_PARAMS)})", name)
-    count = _int_param("count", DEFAULT_COUNT, 1, MAX_COUNT)
+    limit = app_context().max_events
+    count = _int_param("count", min(DEFAULT_COUNT, limit), 1, limit)
     seed = _int_param("seed", 0, 0, 2**63 - 1)
     fmt = args.get("format", "eventbridge")
     if fmt not in FORMATS:

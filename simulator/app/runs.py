@@ -2,7 +2,8 @@
 
 A request can only name things that ship with the simulator (a scenario by name, a
 ``ref:`` consumer) or an HTTP endpoint to deliver to; it can never name code to
-import or a command to run."""
+import or a command to run, and the endpoint must be on this machine or on a host
+the server was started with ``--allow-target`` (simulator.app.targets)."""
 from __future__ import annotations
 
 import logging
@@ -10,23 +11,24 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 from flask import Blueprint, Response, url_for
 
 from simulator.app.context import app_context, read_json
 from simulator.app.errors import ApiError, json_response
+from simulator.app.registry import sink_counts
+from simulator.app.targets import TargetPolicy
 from simulator.errors import BadInput, EnvironmentFailure
 
 log = logging.getLogger(__name__)
 bp = Blueprint("runs", __name__)
 
 MAX_CONSUMERS = 32
-_REQUEST_FIELDS = ("scenario", "consumers", "seed")
+REQUEST_FIELDS = ("scenario", "consumers", "seed")
 _REF_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 # Spec kinds that load code or start a process: accepted by the CLI, never over HTTP.
-_CODE_KINDS = ("python", "lambda-sqs", "lambda-eb", "cmd", "wsgi")
+_CODE_KINDS = ("python", "lambda-sqs", "lambda-eb", "cmd", "wsgi", "deno")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,7 @@ def start_run() -> Response:
     ctx = app_context()
     if ctx.start_run is None:
         raise ApiError(503, "this server was started without a runner; it cannot start runs")
-    request = _validate_run_request(read_json(), shipped_scenarios(ctx.scenarios_dir))
+    request = _validate_run_request(read_json(), shipped_scenarios(ctx.scenarios_dir), ctx.targets)
     try:
         run_id = ctx.start_run(request)
     except BadInput as exc:
@@ -96,27 +98,22 @@ def get_run(run_id: str) -> Response:
         raise ApiError(404, f"unknown run {run_id!r}", "run_id")
     body: dict[str, Any] = {"run_id": run_id, "status": state.status, "progress": state.progress,
                             "error": state.error}
-    if state.sink is not None:
-        history = state.sink.ledger.history
-        # len() of a list another thread appends to is safe; the counts are a snapshot.
-        body["counts"] = {
-            "logical": len(history.logical),
-            "sent": len(history.sent),
-            "receives": len(history.receives),
-            "effects": state.sink.counts(),
-            "dlq": len(history.dlq),
-        }
+    counts = sink_counts(state.sink) if state.sink is not None else state.counts
+    if counts is not None:
+        body["counts"] = counts
     if state.status in ("done", "failed") and state.result is not None:
         body["result"] = state.result
+    if state.report_path is not None:
+        body["report_path"] = state.report_path
     return json_response(body)
 
 
-def _validate_run_request(body: Any, scenarios: dict[str, ScenarioInfo]) -> dict:
+def _validate_run_request(body: Any, scenarios: dict[str, ScenarioInfo], targets: TargetPolicy) -> dict:
     if not isinstance(body, dict):
         raise ApiError(400, "run request must be a JSON object", "body")
     for name in body:
-        if name not in _REQUEST_FIELDS:
-            raise ApiError(400, f"unknown field {name!r} (expected {', '.join(_REQUEST_FIELDS)})", name)
+        if name not in REQUEST_FIELDS:
+            raise ApiError(400, f"unknown field {name!r} (expected {', '.join(REQUEST_FIELDS)})", name)
 
     scenario = body.get("scenario")
     if not isinstance(scenario, str):
@@ -130,35 +127,39 @@ def _validate_run_request(body: Any, scenarios: dict[str, ScenarioInfo]) -> dict
         raise ApiError(400, "'consumers' must be a non-empty list of consumer specs", "consumers")
     if len(consumers) > MAX_CONSUMERS:
         raise ApiError(400, f"at most {MAX_CONSUMERS} consumers per run", "consumers")
-    for i, spec in enumerate(consumers):
-        _check_consumer_spec(spec, f"consumers[{i}]")
+    specs = [_check_consumer_spec(spec, f"consumers[{i}]", targets) for i, spec in enumerate(consumers)]
 
-    request: dict[str, Any] = {"scenario": scenario, "consumers": list(consumers),
+    request: dict[str, Any] = {"scenario": scenario, "consumers": specs,
                                "scenario_file": str(scenarios[scenario].path)}
     if "seed" in body:
-        seed = body["seed"]
-        if not isinstance(seed, int) or isinstance(seed, bool) or not -(2**63) <= seed < 2**63:
-            raise ApiError(400, "'seed' must be an integer", "seed")
-        request["seed"] = seed
+        from simulator.options import RunOptions
+
+        try:  # checked as every front door checks it
+            RunOptions.checked(seed=body["seed"])
+        except BadInput as exc:
+            raise ApiError(400, str(exc), "seed") from None
+        request["seed"] = body["seed"]
     return request
 
 
-def _check_consumer_spec(spec: Any, where: str) -> None:
+def _check_consumer_spec(spec: Any, where: str, targets: TargetPolicy) -> str:
+    """The spec as the runner should get it (a bare URL becomes ``http:URL``)."""
     if not isinstance(spec, str):
         raise ApiError(400, f"{where} must be a consumer spec string", where)
     kind, _, rest = spec.partition(":")
     if kind == "ref":
         if not _REF_NAME.fullmatch(rest):
             raise ApiError(400, f"{where}: {spec!r} is not ref:NAME with a reference consumer name", where)
-    elif kind in ("http", "https"):
+        return spec
+    if kind in ("http", "https"):
         # The contract spells it http:URL; a bare http(s) URL is accepted too.
-        url = rest if kind == "http" and rest.startswith(("http://", "https://")) else spec
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ApiError(400, f"{where}: {spec!r} is not http:URL with an absolute http(s) URL", where)
-    elif kind in _CODE_KINDS or kind.startswith("lambda"):
+        url = rest if kind == "http" and rest.lower().startswith(("http://", "https://")) else spec
+        refusal = targets.refusal(url)
+        if refusal is not None:
+            raise ApiError(400, f"{where}: {spec!r}: {refusal}", where)
+        return f"http:{url}"
+    if kind in _CODE_KINDS or kind.startswith("lambda"):
         raise ApiError(400, f"{where}: {kind}: consumers run code named in the request, which the app "
                             f"never does; over HTTP only ref:NAME and http:URL are accepted "
                             f"(run {kind}: consumers with the genesys-sim CLI)", where)
-    else:
-        raise ApiError(400, f"{where}: unknown consumer spec {spec!r}; expected ref:NAME or http:URL", where)
+    raise ApiError(400, f"{where}: unknown consumer spec {spec!r}; expected ref:NAME or http:URL", where)

@@ -1,54 +1,73 @@
 """Serving the app: in a daemon thread for the harness (the sink during a run), or
-in the foreground for ``genesys-sim serve``."""
+in the foreground for ``genesys-sim serve``.
+
+The server is cheroot (CherryPy's WSGI server), not werkzeug's development
+server: the sink is called once per effect by every consumer process, and
+werkzeug closes the connection after every response (and starts a thread per
+connection), so each effect paid for a TCP connect and an accept. cheroot keeps
+HTTP/1.1 connections alive and serves them from a pool of threads; with the
+consumers' keep-alive client (``simulator.clients.api.Sink``) an effect costs a
+third of what it did (benchmarks/bench_harness.py).
+"""
 from __future__ import annotations
 
-import socket
+import logging
 import threading
 from dataclasses import dataclass
+from typing import Any, Callable
 
-from flask import Flask
-from werkzeug.serving import LISTEN_QUEUE, BaseWSGIServer, WSGIRequestHandler, make_server
-
-
-class QuietRequestHandler(WSGIRequestHandler):
-    """No access log: the sink is called once per effect, and a log line per call
-    would cost more than the call itself."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
+LISTEN_QUEUE = 1024
+THREADS = 16  # concurrent requests; idle kept-alive connections hold no thread
 
 
-def make_threaded_server(app: Flask, host: str = "127.0.0.1", port: int = 0, *,
-                         quiet: bool = True) -> BaseWSGIServer:
-    """A threaded werkzeug server bound now (``port=0``: any free port). Threaded
-    servers speak HTTP/1.1, so consumers' sessions keep their connections."""
-    handler = QuietRequestHandler if quiet else None
-    listener = _listen(host, port)
-    try:
-        return make_server(host, listener.getsockname()[1], app, threaded=True,
-                           request_handler=handler, fd=listener.fileno())
-    finally:
-        listener.close()  # the server holds its own duplicate of the socket
+class Server:
+    """A WSGI server bound at construction (``port=0``: any free port)."""
+
+    def __init__(self, app: Callable, host: str = "127.0.0.1", port: int = 0, *,
+                 threads: int = THREADS, log: bool = False) -> None:
+        from cheroot import wsgi
+
+        self.host = host
+        self._server: Any = wsgi.Server((host, port), _logged(app) if log else app,
+                                        numthreads=threads, request_queue_size=LISTEN_QUEUE,
+                                        timeout=300, accepted_queue_timeout=1)
+        # Bound and listening here, so a busy port is an OSError for the caller
+        # (werkzeug's own bind answered it with sys.exit).
+        self._server.prepare()
+        self.port = self._server.bind_addr[1]
+
+    def serve_forever(self, poll_interval: float = 0.1) -> None:
+        self._server.serve()
+
+    def shutdown(self) -> None:
+        self._server.stop()
+
+    def server_close(self) -> None:
+        pass  # stop() closed the socket
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    """Bind here rather than in werkzeug, which answers a busy port with
-    ``sys.exit(1)``; an OSError lets the caller say what went wrong."""
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-        sock.listen(LISTEN_QUEUE)
-    except OSError:
-        sock.close()
-        raise
-    return sock
+def _logged(app: Callable) -> Callable:
+    log = logging.getLogger("genesys_sim.serve")
+
+    def wsgi(environ: dict, start_response: Callable) -> Any:
+        def start(status: str, headers: list, *args: Any) -> Any:
+            log.info("%s %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"), status.split()[0])
+            return start_response(status, headers, *args)
+        return app(environ, start)
+
+    return wsgi
+
+
+def make_threaded_server(app: Callable, host: str = "127.0.0.1", port: int = 0, *,
+                         quiet: bool = True, threads: int = THREADS) -> Server:
+    """A threaded HTTP/1.1 server for ``app``, bound now (``quiet`` False: a log
+    line per request)."""
+    return Server(app, host, port, threads=threads, log=not quiet)
 
 
 @dataclass
 class ServerHandle:
-    server: BaseWSGIServer
+    server: Server
     thread: threading.Thread
 
     @property
@@ -82,10 +101,11 @@ class ServerHandle:
         self.stop()
 
 
-def serve_in_thread(app: Flask, host: str = "127.0.0.1", port: int = 0) -> ServerHandle:
+def serve_in_thread(app: Callable, host: str = "127.0.0.1", port: int = 0, *,
+                    threads: int = THREADS) -> ServerHandle:
     """Serve ``app`` from a daemon thread; returns once the socket is listening."""
-    server = make_threaded_server(app, host, port)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+    server = make_threaded_server(app, host, port, threads=threads)
+    thread = threading.Thread(target=server.serve_forever,
                               name=f"genesys-sim-app:{server.port}", daemon=True)
     thread.start()
     return ServerHandle(server, thread)

@@ -7,10 +7,11 @@ import argparse
 import importlib
 import sys
 
-from simulator.errors import EXIT_BAD_INPUT, SimError
+from simulator.errors import EXIT_BAD_INPUT, EXIT_ENVIRONMENT, SimError
+from simulator.stopping import EXIT_INTERRUPTED, Terminated
 
 # Order here is the order in --help.
-COMMANDS = ("run", "matrix", "fixtures", "consumers", "scenarios", "serve")
+COMMANDS = ("run", "matrix", "bench", "explain", "fixtures", "consumers", "scenarios", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,4 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("genesys-sim: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print("genesys-sim: terminated (SIGTERM)", file=sys.stderr)
+        return EXIT_ENVIRONMENT

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from simulator.cli._common import add_run_options, check_out, emit, live_progress
+from simulator.cli._common import add_run_options, check_reports, consumer_specs, emit, live_progress, run_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,26 +19,27 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from consumers import REFERENCES
-    from simulator.clients.spec import parse_spec
     from simulator.harness import Harness
     from simulator.report import MatrixResult
-    from simulator.runner import RunOptions, run_scenario
+    from simulator.runner import run_scenario
     from simulator.scenario import load_scenario, shipped_scenarios
+    from simulator.stopping import stop_signals
 
     scenarios = [load_scenario(s) for s in (args.scenario or shipped_scenarios())]
-    specs = [parse_spec(raw) for raw in (args.consumer or [f"ref:{r.name}" for r in REFERENCES])]
-    out = check_out(args.out)
-    options = RunOptions(seed=args.seed, instances=args.instances, backend=args.backend,
-                         parallel=args.parallel)
+    raws = args.consumer or [f"ref:{r.name}" for r in REFERENCES]
+    plans = [(scenario, consumer_specs(raws, args.python, scenario)) for scenario in scenarios]
+    reports = check_reports(args)
+    options = run_options(args)
     runs = []
-    with Harness(out_dir=args.run_dir, endpoint_url=args.endpoint_url, allow_aws=args.allow_aws) as harness, \
+    with stop_signals(), \
+            Harness(out_dir=args.run_dir, endpoint_url=args.endpoint_url, allow_aws=args.allow_aws) as harness, \
             live_progress(not args.quiet) as progress:
-        for scenario in scenarios:
+        for scenario, specs in plans:
             def tagged(state: dict, _name: str = scenario.name) -> None:
                 if progress:
                     progress({**state, "scenario": _name})
             result = run_scenario(harness, scenario, specs, options=options, progress=tagged)
             runs.append(result)
-            if result.abort is not None:
+            if not result.complete:
                 break
-    return emit(MatrixResult(runs=runs), args, out)
+    return emit(MatrixResult(runs=runs), args, reports)

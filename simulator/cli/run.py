@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from simulator.cli._common import add_run_options, check_out, emit, live_progress
+from simulator.cli._common import add_run_options, check_reports, consumer_specs, emit, live_progress, run_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -13,24 +13,25 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "against each --consumer and print missed/duplicated per consumer.")
     p.add_argument("scenario", help="scenario file or shipped scenario name (see `genesys-sim scenarios`)")
     p.add_argument("--consumer", "-c", action="append", required=True, metavar="SPEC",
-                   help="ref:NAME, python:MOD:CLASS, lambda-sqs:MOD:FN, lambda-eb:MOD:FN, "
-                   "wsgi:MOD:FACTORY, http:URL or cmd:COMMAND (repeatable)")
+                   help="ref:NAME, python:MOD:CLASS, lambda-sqs:FILE:FN or lambda-eb:FILE:FN (a Python, "
+                   ".js/.mjs/.cjs or .ts file), wsgi:MOD:FACTORY, deno:FILE[:EXPORT], http:URL or "
+                   "cmd:COMMAND (repeatable)")
     add_run_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from simulator.clients.spec import parse_spec
     from simulator.harness import Harness
-    from simulator.runner import RunOptions, run_scenario
+    from simulator.runner import run_scenario
     from simulator.scenario import load_scenario
+    from simulator.stopping import stop_signals
 
     scenario = load_scenario(args.scenario)
-    specs = [parse_spec(raw) for raw in args.consumer]
-    out = check_out(args.out)
-    options = RunOptions(seed=args.seed, instances=args.instances, backend=args.backend,
-                         parallel=args.parallel)
-    with Harness(out_dir=args.run_dir, endpoint_url=args.endpoint_url, allow_aws=args.allow_aws) as harness, \
+    specs = consumer_specs(args.consumer, args.python, scenario)
+    reports = check_reports(args)
+    options = run_options(args)
+    with stop_signals(), \
+            Harness(out_dir=args.run_dir, endpoint_url=args.endpoint_url, allow_aws=args.allow_aws) as harness, \
             live_progress(not args.quiet) as progress:
         result = run_scenario(harness, scenario, specs, options=options, progress=progress)
-    return emit(result, args, out)
+    return emit(result, args, reports)

@@ -20,17 +20,18 @@ class ReceiptLog:
         self.t0 = t0  # the ledger's monotonic origin: CLOCK_MONOTONIC is system-wide
         self._fh = open(path, "ab", buffering=0) if path else None
 
-    def received(self, items: Iterable[tuple[str | None, str, int]]) -> None:
-        """items: (message id, body, receive count)."""
+    def received(self, items: Iterable[tuple]) -> None:
+        """items: (message id, body, receive count[, faults applied to the receive])."""
         if not self._fh:
             return
         at = time.monotonic() - self.t0
         lines = []
-        for message_id, body, count in items:
+        for message_id, body, count, *faults in items:
             envelope_id, correlation_id = envelope_ids(body)
             rec = Receive(consumer=self.consumer, instance=self.instance, at=at,
                           message_id=message_id, envelope_id=envelope_id,
-                          correlation_id=correlation_id, receive_count=count)
+                          correlation_id=correlation_id, receive_count=count,
+                          faults=tuple(faults[0]) if faults else ())
             lines.append(orjson.dumps(rec))
         self._fh.write(b"\n".join(lines) + b"\n")
 
@@ -42,7 +43,9 @@ def read_receipts(paths: Iterable[Path]) -> list[Receive]:
             continue
         for line in path.read_bytes().splitlines():
             try:
-                out.append(Receive(**orjson.loads(line)))
+                fields = orjson.loads(line)
+                fields["faults"] = tuple(fields.get("faults", ()))
+                out.append(Receive(**fields))
             except Exception:
                 break  # torn last line of a crashed instance
     return out

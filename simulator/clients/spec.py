@@ -2,8 +2,10 @@
 
 ``ref:NAME``, ``python:MODULE_OR_FILE:CLASS``, ``lambda-sqs:MODULE_OR_FILE:FUNCTION``,
 ``lambda-eb:MODULE_OR_FILE:FUNCTION``, ``wsgi:MODULE_OR_FILE:FACTORY`` (an HTTP
-endpoint the harness hosts), ``http:URL`` (an endpoint the user runs) and
-``cmd:COMMAND``.
+endpoint the harness hosts), ``deno:FILE[:EXPORT]`` (a Deno fetch handler the
+harness hosts the same way), ``http:URL`` (an endpoint the user runs) and
+``cmd:COMMAND``. A ``lambda-sqs:``/``lambda-eb:`` target whose file is ``.js``,
+``.mjs``, ``.cjs`` or ``.ts`` is a Node.js handler (simulator/clients/node/).
 """
 from __future__ import annotations
 
@@ -15,14 +17,17 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
 
+from simulator.clients import node
 from simulator.errors import BadInput
 
-Kind = Literal["python", "lambda-sqs", "lambda-eb", "wsgi", "http", "cmd"]
-KINDS: tuple[str, ...] = ("python", "lambda-sqs", "lambda-eb", "wsgi", "http", "cmd")
+Kind = Literal["python", "lambda-sqs", "lambda-eb", "wsgi", "deno", "http", "cmd"]
+KINDS: tuple[str, ...] = ("python", "lambda-sqs", "lambda-eb", "wsgi", "deno", "http", "cmd")
 # Kinds that read an SQS queue themselves; the rest are pushed to (EventBridge targets).
 PULL_KINDS = frozenset({"python", "lambda-sqs", "cmd"})
 # Kinds whose code the harness imports and runs in its own host processes.
-HOSTED_KINDS = frozenset({"python", "lambda-sqs", "lambda-eb", "wsgi"})
+HOSTED_KINDS = frozenset({"python", "lambda-sqs", "lambda-eb", "wsgi", "deno"})
+# Kinds whose handler may be a Node.js file (run as Lambda's Node.js runtime would).
+NODE_KINDS = frozenset({"lambda-sqs", "lambda-eb"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +36,18 @@ class ConsumerSpec:
     kind: Kind
     target: str  # MODULE_OR_FILE:ATTR, URL or command
     name: str  # display name: the ref name, else the raw spec
+    # The interpreter a hosted Python consumer runs under (None: the harness's own;
+    # simulator/clients/interpreter.py).
+    python: str | None = None
 
     @property
     def pulls(self) -> bool:
         return self.kind in PULL_KINDS
+
+    @property
+    def runtime(self) -> Literal["python", "node"]:
+        """Which host runs the code: Node.js for a lambda handler in a Node file."""
+        return "node" if self.kind in NODE_KINDS and node.is_node_target(self.target) else "python"
 
 
 def parse_spec(raw: str, *, check: bool = True) -> ConsumerSpec:
@@ -52,9 +65,14 @@ def parse_spec(raw: str, *, check: bool = True) -> ConsumerSpec:
         return ConsumerSpec(raw=raw, kind=inner.kind, target=inner.target, name=rest)
     if prefix not in KINDS:
         raise BadInput(f"unknown kind {prefix!r}; expected ref, {', '.join(KINDS)}", where=where)
+    if prefix == "deno":
+        return _deno_spec(raw, rest, check=check, where=where)
     spec = ConsumerSpec(raw=raw, kind=prefix, target=rest, name=raw)  # type: ignore[arg-type]
     if check:
-        if spec.kind in HOSTED_KINDS:
+        if spec.runtime == "node":
+            node.check_handler(spec.target, where=where)
+        elif spec.kind in HOSTED_KINDS:
+            _not_a_node_file(spec, where)
             load_target(spec.target, where=where)
         elif spec.kind == "http":
             url = urlparse(spec.target)
@@ -63,6 +81,23 @@ def parse_spec(raw: str, *, check: bool = True) -> ConsumerSpec:
         elif not spec.target.strip():
             raise BadInput("empty command", where=where)
     return spec
+
+
+def _deno_spec(raw: str, rest: str, *, check: bool, where: str) -> ConsumerSpec:
+    """``deno:FILE[:EXPORT]``: the target becomes ``ABSOLUTE_FILE:EXPORT``; with
+    ``check``, the file is imported under Deno and the export must be a handler."""
+    from simulator.clients.deno import check_handler, split_target
+
+    handler, export = split_target(rest, where=where)
+    if check:
+        check_handler(handler, export, where=where)
+    return ConsumerSpec(raw=raw, kind="deno", target=f"{handler}:{export}", name=raw)
+
+
+def _not_a_node_file(spec: ConsumerSpec, where: str) -> None:
+    if node.is_node_target(spec.target):
+        raise BadInput(f"{spec.kind}: runs Python code; a Node.js file runs as a Lambda handler: "
+                       f"lambda-sqs:{spec.target} or lambda-eb:{spec.target}", where=where)
 
 
 def load_target(target: str, *, where: str = "") -> Any:

@@ -1,6 +1,8 @@
 """Starts a consumer's instances as separate processes, restarts them after a
 planned crash (after ``restart_after_s`` of scenario time) or an unplanned exit,
-and stops them at the end of the run."""
+and stops them at the end of the run. Each start, crash, exit and stop is told to
+``on_lifecycle`` (the ledger keeps them as evidence). Every instance holds a
+lifeline (see lifeline.py): it dies with the harness, however the harness dies."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,14 +10,16 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
-from simulator.clients.faults import CRASH_EXIT
+from simulator.clients.faults import CRASH_EXIT, TIMEOUT_EXIT
 from simulator.clients.host import ENV_HOST, HostConfig
+from simulator.clients.runtimes import instance_argv
 from simulator.clients.spec import HOSTED_KINDS, ConsumerSpec
+from simulator.model import Lifecycle
 
 # An instance that exits on its own this many times is left down (a consumer
 # that cannot start is scored as it is, not restarted forever).
@@ -32,7 +36,7 @@ def free_port() -> int:
 class Instance:
     index: int
     env: dict[str, str]
-    argv: list[str] | str
+    argv: list[str]
     port: int | None = None
     process: subprocess.Popen | None = None
     restart_at: float | None = None
@@ -43,10 +47,15 @@ class Instance:
 class Supervisor:
     def __init__(self, spec: ConsumerSpec, *, instances: int, env: dict[str, str],
                  host: HostConfig | None, log_dir: Path, time_scale: float,
-                 restart_after_s: float = 2.0) -> None:
+                 restart_after_s: float = 2.0, name: str | None = None,
+                 on_lifecycle: Callable[[Lifecycle], None] | None = None,
+                 now: Callable[[], float] = time.monotonic) -> None:
         self.spec = spec
+        self.name = name or spec.name
         self.log_dir = log_dir
         self.restart_after_real = restart_after_s / time_scale
+        self._on_lifecycle = on_lifecycle
+        self._now = now
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._monitor: threading.Thread | None = None
@@ -58,13 +67,10 @@ class Supervisor:
             if spec.kind in HOSTED_KINDS:
                 assert host is not None
                 cfg = dataclasses.replace(host, receipts_path=str(log_dir / f"receives-{i}.jsonl"))
-                if spec.kind in ("lambda-eb", "wsgi"):
+                if not spec.pulls:  # pushed to: it listens for the invoker's POSTs
                     port = cfg.listen_port = free_port()
                 ienv[ENV_HOST] = cfg.to_env()
-                argv: list[str] | str = [sys.executable, "-m", "simulator.clients.host"]
-            else:  # cmd: the user's program, as their shell would run it
-                argv = spec.target
-            self.instances.append(Instance(index=i, env=ienv, argv=argv, port=port))
+            self.instances.append(Instance(index=i, env=ienv, argv=instance_argv(spec), port=port))
 
     @property
     def endpoints(self) -> list[str]:
@@ -78,13 +84,21 @@ class Supervisor:
     def crashes(self) -> int:
         return sum(inst.crashes for inst in self.instances)
 
+    def _tell(self, inst: Instance, event: str, code: int | None = None) -> None:
+        if self._on_lifecycle is not None:
+            pid = inst.process.pid if inst.process is not None else None
+            self._on_lifecycle(Lifecycle(consumer=self.name, instance=inst.index, at=self._now(),
+                                         event=event, code=code, pid=pid))  # type: ignore[arg-type]
+
     def _spawn(self, inst: Instance) -> None:
         log = open(self.log_dir / f"instance-{inst.index}.log", "ab")
+        # stdin is the lifeline: our end stays open for as long as this process lives.
         inst.process = subprocess.Popen(
-            inst.argv, env=inst.env, stdout=log, stderr=subprocess.STDOUT,
-            shell=isinstance(inst.argv, str), start_new_session=True)
+            inst.argv, env=inst.env, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
         log.close()
         inst.restart_at = None
+        self._tell(inst, "start")
 
     def start(self, *, ready_timeout_s: float = 20.0) -> None:
         for inst in self.instances:
@@ -111,11 +125,18 @@ class Supervisor:
                 for inst in self.instances:
                     proc = inst.process
                     if proc is not None and proc.poll() is not None and inst.restart_at is None:
+                        _close_lifeline(proc)
                         if proc.returncode == CRASH_EXIT:
                             inst.crashes += 1
+                            self._tell(inst, "crash", proc.returncode)
                             inst.restart_at = now + self.restart_after_real
+                        elif proc.returncode == TIMEOUT_EXIT:
+                            # Lambda resets the execution environment after a timeout
+                            self._tell(inst, "timeout", proc.returncode)
+                            inst.restart_at = now
                         else:
                             inst.unplanned_exits += 1
+                            self._tell(inst, "exit", proc.returncode)
                             if inst.unplanned_exits < MAX_UNPLANNED_EXITS:
                                 inst.restart_at = now + 0.5
                             else:
@@ -125,23 +146,39 @@ class Supervisor:
             time.sleep(0.05)
 
     def stop(self, timeout_s: float = 5.0) -> None:
+        """SIGTERM every live instance (its whole process group), SIGKILL what is
+        still there after ``timeout_s``; idempotent."""
         self._stopping.set()
-        if self._monitor:
+        if self._monitor and self._monitor is not threading.current_thread():
             self._monitor.join()
-        procs = [inst.process for inst in self.instances if inst.process and inst.process.poll() is None]
-        for proc in procs:
-            _signal(proc, signal.SIGTERM)
+        live = [inst for inst in self.instances if inst.process and inst.process.poll() is None]
+        for inst in live:
+            _signal(inst.process, signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
-        for proc in procs:
+        for inst in live:
+            proc = inst.process
             try:
                 proc.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 _signal(proc, signal.SIGKILL)
                 proc.wait()
+            self._tell(inst, "stop", proc.returncode)
+        for inst in self.instances:
+            if inst.process is not None:
+                _signal(inst.process, signal.SIGKILL)  # stragglers of the group (a cmd's children)
+                _close_lifeline(inst.process)
 
 
 def _signal(proc: subprocess.Popen, sig: int) -> None:
     try:
         os.killpg(proc.pid, sig)  # the whole group: a cmd: consumer's children too
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):
         pass
+
+
+def _close_lifeline(proc: subprocess.Popen) -> None:
+    if proc.stdin is not None:
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass

@@ -31,20 +31,26 @@ class Bodies:
 
     @staticmethod
     def _contacts(conv: Conversation, body: dict) -> dict:
-        if conv.external_contact_id:
-            body["conversationExternalContactIds"] = [conv.external_contact_id]
+        # Always present, as in every capture: empty when the customer is no known contact
+        # (consumers iterate it unguarded).
+        body["conversationExternalContactIds"] = [conv.external_contact_id] if conv.external_contact_id else []
         return body
+
+    @staticmethod
+    def _customer(conv: Conversation, body: dict) -> None:
+        if conv.external_contact_id:
+            body["externalContactId"] = conv.external_contact_id
+            if conv.external_org_id:
+                body["externalOrganizationId"] = conv.external_org_id
 
     def customer_start(self, conv: Conversation, t: int) -> dict:
         body = self._detail(conv, t, conv.customer_pid, conv.customer_sid, None)
-        if conv.external_contact_id:
-            body["externalContactId"] = conv.external_contact_id
+        self._customer(conv, body)
         return self._contacts(conv, body)
 
     def customer_end(self, conv: Conversation, t: int, disconnect: str) -> dict:
         body = self._detail(conv, t, conv.customer_pid, conv.customer_sid, disconnect)
-        if conv.external_contact_id:
-            body["externalContactId"] = conv.external_contact_id
+        self._customer(conv, body)
         body["interactingDurationMs"] = t - conv.start_ms
         return self._contacts(conv, body)
 
@@ -102,6 +108,8 @@ class Bodies:
         body["routingPriority"] = 0
         body["connectedDurationMs"] = t - leg.start_ms
         self._contacts(conv, body)
+        if leg.agent is not None:  # the label the answered interaction counts against
+            body["utilizationLabel"] = self.org.utilization_labels[leg.queue.index]
         if conv.profile.inqueue_flow_type:
             body["flowType"] = conv.profile.inqueue_flow_type
         return body
@@ -139,11 +147,12 @@ class Bodies:
         return self._contacts(conv, body)
 
     def attributes(self, conv: Conversation, t: int, attributes: dict[str, str]) -> dict:
-        body = {"eventTime": t, "conversationId": conv.id, "participantId": conv.customer_pid,
+        # The captured attributes event carries no contact ids (the other topics of the
+        # same capture do), so neither does this one.
+        return {"eventTime": t, "conversationId": conv.id, "participantId": conv.customer_pid,
                 "organizationId": self.org.id,
                 "communications": [{"id": conv.customer_comm, "mediaType": conv.profile.media}],
                 "attributes": dict(attributes)}
-        return self._contacts(conv, body)
 
     # ---- v2.users.{id}.presence / routingStatus, v2.audits.entitytype.{id}.entityid.{id} ----
 
@@ -164,32 +173,44 @@ class Bodies:
                 "propertyChanges": [{"property": "PRESENCE", "oldValues": [AUDIT_PRESENCE[old]],
                                      "newValues": [AUDIT_PRESENCE[new]]}]}
 
+    def admin_audit(self, at: int, audit_id: str, actor: str, client: str | None, service: str, action: str,
+                    kind: str, entity_id: str, name: str, changes: list[dict]) -> dict:
+        """A configuration change (simulator.events.admin), keys in the captured order."""
+        return {"id": audit_id, "userId": actor, "userHomeOrgId": self.org.id, "username": {"id": ""},
+                "clientId": {"id": client} if client else {}, "serviceName": service,
+                "eventTime": self.iso.seconds(at)[:-1] + ".000Z", "action": action, "entityType": kind,
+                "entity": {"id": entity_id, "name": name}, "propertyChanges": changes}
+
     # ---- v2.conversations.{id}.transcription ----
 
     def transcription(self, conv: Conversation, t: int, leg: Leg, session_start: int,
-                      utterance: tuple | None) -> dict:
-        """``utterance``: (id, channel, offset_ms, duration_ms, word_start, n_words,
-        confidence_index), or None for the SESSION_ENDED notice."""
+                      transcription_start: int, utterance: tuple | None, ended_offset: int) -> dict:
+        """``utterance``: (id, channel, offset_ms, first word index, word count,
+        confidence index, is_final), or None for the SESSION_ENDED notice."""
         body = {"eventTime": self.iso.ms(t), "organizationId": self.org.id, "conversationId": conv.id,
                 "communicationId": leg.agent_comm, "sessionStartTimeMs": session_start,
-                "transcriptionStartTimeMs": session_start - 37}
+                "transcriptionStartTimeMs": transcription_start}
         if utterance is None:
-            body["status"] = {"offsetMs": t - session_start, "status": "SESSION_ENDED"}
+            body["status"] = {"offsetMs": ended_offset, "status": "SESSION_ENDED"}
             return body
-        uid, channel, offset, duration, word_start, n, conf = utterance
-        words = self.pools.phrase(word_start, n)
-        confidences = self.pools.confidences
-        step = duration // n
-        raw = [{"confidence": confidences[(conf + i) & 1023], "offsetMs": offset + i * step,
-                "durationMs": step - 40, "word": w} for i, w in enumerate(words)]
-        decorated = [{"confidence": round(w["confidence"], 2), "offsetMs": w["offsetMs"],
-                      "durationMs": w["durationMs"], "word": w["word"]} for w in raw]
-        text = " ".join(words)
+        uid, channel, offset, k, n, conf, final = utterance
+        pools = self.pools
+        said, shown, lengths = pools.spoken[k:k + n], pools.decorated[k:k + n], pools.word_ms[k:k + n]
+        base = offset - pools.word_at[k]
+        starts = [base + at for at in pools.word_at[k:k + n]]
+        sure = pools.confidences[conf:conf + n]  # the pools run on past 1024, so a slice never wraps
+        # Comprehensions over zip: this builder makes most of a transcribed call's events.
+        raw = [{"confidence": c, "offsetMs": o, "durationMs": d, "word": w}
+               for c, o, d, w in zip(sure, starts, lengths, said)]
+        decorated = [{"confidence": c, "offsetMs": o, "durationMs": d, "word": w}
+                     for c, o, d, w in zip(pools.confidences_2dp[conf:conf + n], starts, lengths, shown)]
+        # The utterance's confidence is the mean of its words' (unrounded, as captured).
         body["transcripts"] = [{
-            "utteranceId": uid, "isFinal": True, "channel": channel,
-            "alternatives": [{"confidence": confidences[conf], "offsetMs": offset, "durationMs": duration,
-                              "transcript": text, "words": raw, "decoratedTranscript": text,
-                              "decoratedWords": decorated}],
+            "utteranceId": uid, "isFinal": final, "channel": channel,
+            "alternatives": [{"confidence": sum(sure) / n, "offsetMs": offset,
+                              "durationMs": starts[-1] + lengths[-1] - offset,
+                              "transcript": " ".join(said), "words": raw,
+                              "decoratedTranscript": " ".join(shown), "decoratedWords": decorated}],
             "engineProvider": "GENESYS", "engineId": "r2d2", "dialect": "en-US",
             "agentAssistEnabled": False, "voiceTranscriptionEnabled": True}]
         body["status"] = {"offsetMs": offset, "status": "SESSION_ONGOING"}

@@ -91,6 +91,7 @@ class Agent:
 class Queue:
     id: str
     name: str
+    index: int = 0  # position in Org.queues
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,16 +114,21 @@ class Org:
     dids: tuple[str, ...]  # the numbers customers dial
     support_email: str
     agents: list[Agent] = field(default_factory=list)
+    # Per queue: the utilization label its answered interactions are counted under.
+    utilization_labels: tuple[str, ...] = ()
+    external_orgs: tuple[str, ...] = ()  # the external organisations known contacts work for
 
     @classmethod
     def create(cls, rng: random.Random, pools: Pools, *, org_id: str | None, queues: int,
-               agents: int) -> "Org":
+               agents: int, more: random.Random | None = None) -> "Org":
+        """``more``: the stream for what later versions added (utilization labels,
+        external organisations), so that what ``rng`` draws stays as it was."""
         org_id = org_id or new_id(rng)
         division = new_id(rng)
         queue_list = []
         for i in range(queues):
             word = pools.words[int(rng.random() * len(pools.words))].title()
-            queue_list.append(Queue(new_id(rng), f"{word} {QUEUE_KINDS[i % len(QUEUE_KINDS)]}"))
+            queue_list.append(Queue(new_id(rng), f"{word} {QUEUE_KINDS[i % len(QUEUE_KINDS)]}", i))
         flow_types = sorted({m.flow_type for m in MEDIA.values() if m.flow_type}
                             | {m.inqueue_flow_type for m in MEDIA.values() if m.inqueue_flow_type})
         flows = {ft: Flow(new_id(rng), f"{ft.title()} Main", f"{1 + int(rng.random() * 30)}.0")
@@ -141,6 +147,10 @@ class Org:
             org.agents.append(Agent(i, user_id, name, Lane(f"user:{user_id}:presence"),
                                     Lane(f"user:{user_id}:routing"),
                                     Lane(f"audit:UserPresence:{user_id}")))
+        more = more or rng
+        labels = tuple(new_id(more) for _ in range(max(1, (queues + 1) // 2)))
+        org.utilization_labels = tuple(labels[i % len(labels)] for i in range(queues))
+        org.external_orgs = tuple(new_id(more) for _ in range(16))
         return org
 
 
@@ -158,6 +168,7 @@ class Conversation:
     customer_name: str
     customer_address: str | None
     external_contact_id: str | None
+    external_org_id: str | None  # the known contact's external organisation, if any
     callback_numbers: tuple[str, ...] = ()
     lane: Lane = field(default_factory=lambda: Lane(""))
     transcript_lane: Lane = field(default_factory=lambda: Lane(""))

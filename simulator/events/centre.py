@@ -17,6 +17,8 @@ from operator import itemgetter
 from typing import Callable, Iterator
 
 from simulator.events import topics as T
+from simulator.events import transcripts
+from simulator.events.admin import AdminActivity
 from simulator.events.bodies import Bodies
 from simulator.events.cast import (AUDIT_PRESENCE, MEDIA, MESSAGE_TYPES, OFF_QUEUE_PRESENCES, Agent,
                                    Conversation, Lane, Leg, MediaProfile, Org, new_id, weighted_choice)
@@ -36,11 +38,18 @@ BREAK_MS = (120_000, 900_000)
 TALK_SIGMA = 0.6  # talk time is log-normal around the media's median
 MAX_LEGS = 3  # queue legs per conversation (transfers beyond are not modelled)
 OCCUPANCY = 0.75  # what the fitted handle time aims at: a comfortably staffed centre
+EXTERNAL_ORG_RATE = 0.35  # known contacts that belong to an external organisation (B2B)
 
 
 def handle_time_scale(traffic: TrafficConfig) -> float:
     """``traffic.handle_time_scale``, or the factor on real-world handle times that
-    keeps the agents about OCCUPANCY busy under this load (never above 1)."""
+    keeps the agents about OCCUPANCY busy under this load (never above 1).
+
+    With a load curve the fit is to its peak: the staff is one fixed team all day, so
+    the busiest moment is what it must carry. Fitted to the mean, a peak above the
+    mean would put more than 100% of the agents' time in demand through the morning
+    and the queues would grow without bound; fitted to the peak, the agents are about
+    OCCUPANCY busy at the peak and idler in the quiet hours, as a real centre is."""
     if traffic.handle_time_scale is not None:
         return float(traffic.handle_time_scale)
     mix = {m: w for m, w in traffic.media_mix.items() if w > 0}
@@ -55,7 +64,7 @@ def handle_time_scale(traffic: TrafficConfig) -> float:
     reach = callback + (1 - callback) * (1 - traffic.self_service_rate)
     answered = 1 - traffic.abandon_rate - traffic.flow_out_rate
     onward = answered * traffic.transfer_rate
-    legs_per_s = traffic.conversations_per_minute / 60 * reach * answered * (1 + onward + onward ** 2)
+    legs_per_s = traffic.curve().peak_per_minute / 60 * reach * answered * (1 + onward + onward ** 2)
     if legs_per_s <= 0:
         return 1.0
     return min(1.0, OCCUPANCY * traffic.agents / (legs_per_s * busy_s))
@@ -72,10 +81,11 @@ class Timeline:
         self._plans = {t.pattern: (t.delay_ms[0], t.delay_ms[1] - t.delay_ms[0], t.pattern in subscribed,
                                    *t.pattern.split("{id}", 1)) for t in T.TOPICS}
 
-    def publish(self, script: list[Entry]) -> None:
+    def publish(self, script: list[Entry], rng: random.Random | None = None) -> None:
         """Queue one plan's notifications. Randomness is drawn for every entry, even
-        unsubscribed ones, so the subscription never changes the other events."""
-        rng = self._rng
+        unsubscribed ones, so the subscription never changes the other events; from
+        ``rng`` when given (a part of the model with a stream of its own)."""
+        rng = rng or self._rng
         rand = rng.random
         bits = rng.getrandbits
         plans = self._plans
@@ -121,7 +131,9 @@ class ContactCentre:
         self.rng = rng = random.Random(seed)
         self.pools = pools = pools_for(seed)
         self.org = Org.create(rng, pools, org_id=traffic.org_id, queues=traffic.queues,
-                              agents=traffic.agents)
+                              agents=traffic.agents, more=random.Random(f"{seed}/org"))
+        # Speech has a stream of its own: how much is said in a call changes no call.
+        self.speech_rng = random.Random(f"{seed}/speech")
         self.iso = IsoClock()
         self.bodies = Bodies(self.org, pools, self.iso)
         self.timeline = Timeline(rng, subscribed)
@@ -134,6 +146,11 @@ class ContactCentre:
                 acc += weight / total
                 self._media.append((acc, MEDIA[media]))
         self._scale = handle_time_scale(traffic)
+        # Administrators' changes draw from a stream of their own: the audit mix and rate
+        # leave every other topic as it is.
+        self.admin = (AdminActivity(random.Random(f"{seed}/admin"), pools, self.org, self.iso,
+                                    traffic.audit_mix, self.bodies.admin_audit)
+                      if traffic.audits_per_hour > 0 else None)
         self._actions: list[tuple] = []  # (at_ms, n, method, args): model steps still to take
         self._n_actions = 0
         # Agents by the time they can next be alerted: the longest idle goes first.
@@ -148,23 +165,41 @@ class ContactCentre:
         the queue (so agents are claimed first come, first served, never reserved
         ahead). An action at time T only plans notifications at or after T, so all
         notifications before T are final and can be handed out."""
-        rng, traffic, timeline, actions = self.rng, self.traffic, self.timeline, self._actions
-        per_ms = traffic.conversations_per_minute / 60_000
-        end = None if traffic.duration_s is None else traffic.start_ms + traffic.duration_s * 1000
-        arrival = traffic.start_ms + rng.expovariate(per_ms)
+        traffic, timeline, actions = self.traffic, self.timeline, self._actions
+        self._end = end = None if traffic.duration_s is None else traffic.start_ms + traffic.duration_s * 1000
+        arrivals = traffic.curve().arrivals(self.rng, traffic.start_ms, end)
+        if self.admin is not None:
+            self._admin_next(traffic.start_ms)
+        arrival = next(arrivals, None)
         while True:
-            arriving = end is None or arrival < end
-            if actions and (not arriving or actions[0][0] <= arrival):
+            if actions and (arrival is None or actions[0][0] <= arrival):
                 at, _, action, args = heapq.heappop(actions)
                 yield timeline.due(at)
                 action(at, *args)
-            elif arriving:
+            elif arrival is not None:
                 yield timeline.due(arrival)
                 self._arrive(int(arrival))
-                arrival += rng.expovariate(per_ms)
+                arrival = next(arrivals, None)
             else:
                 break
         yield timeline.drain()
+
+    def _admin_next(self, after: float) -> None:
+        at = after + self.admin.rng.expovariate(self.traffic.audits_per_hour / 3_600_000)
+        if self._end is None or at < self._end:
+            self._later(int(at), self._admin_change)
+
+    def _admin_change(self, at: int) -> None:
+        script, later = self.admin.plan(at)
+        self.timeline.publish(script, self.admin.rng)
+        for when, step in later:
+            if self._end is not None:  # done by the end of the traffic: arrivals stop, so does admin work
+                when = min(when, max(at + 1000, int(self._end)))
+            self._later(when, self._admin_step, step)
+        self._admin_next(at)
+
+    def _admin_step(self, at: int, step: Callable[[int], list[Entry]]) -> None:
+        self.timeline.publish(step(at), self.admin.rng)
 
     def _later(self, at: int, action: Callable, *args) -> None:
         self._n_actions += 1
@@ -185,10 +220,11 @@ class ContactCentre:
         profile = next((p for acc, p in self._media if x < acc), self._media[-1][1])
         cid = new_id(rng)
         ext = new_id(rng) if r() < traffic.known_contact_rate else None
+        ext_org = self._external_org(ext) if ext else None
         customer_name = self.pools.name(int(r() * 4096), int(r() * 4096))
         base, address, callback_numbers = self._media_fields(profile, customer_name, t0)
         conv = Conversation(cid, profile, t0, base, new_id(rng), new_id(rng), new_id(rng),
-                            customer_name, address, ext, callback_numbers, Lane(cid),
+                            customer_name, address, ext, ext_org, callback_numbers, Lane(cid),
                             Lane(f"conversation:{cid}:transcription"))
         script: list[Entry] = []
         self._detail(script, conv, t0, T.CUSTOMER_START, b.customer_start)
@@ -198,6 +234,13 @@ class ContactCentre:
         self.timeline.publish(script)
         if queued is not None:
             self._later(queued, self._queue_leg, conv, 0, int(r() * len(self.org.queues)))
+
+    def _external_org(self, contact_id: str) -> str | None:
+        """The external organisation a known contact works for, if any: a property of
+        the contact, so read from its id (no draw)."""
+        x = int(contact_id[:8], 16)
+        orgs = self.org.external_orgs
+        return orgs[(x >> 8) % len(orgs)] if (x & 0xFF) < EXTERNAL_ORG_RATE * 256 else None
 
     def _media_fields(self, profile: MediaProfile, customer_name: str,
                       t0: int) -> tuple[dict, str | None, tuple[str, ...]]:
@@ -322,7 +365,7 @@ class ContactCentre:
         held = int(scale * (10_000 + r() * 80_000)) if profile.media == "VOICE" and r() < HOLD_RATE else 0
         ended = leg.answer_ms + talk + held
         if profile.media == "VOICE" and r() < traffic.transcription_rate:
-            self._transcript(script, conv, leg, leg.answer_ms, ended)
+            self._transcript(conv, leg, leg.answer_ms, ended, held)
         transfer = leg_number < MAX_LEGS - 1 and r() < traffic.transfer_rate
         if transfer:
             user_disconnect, customer_disconnect = "TRANSFER", None
@@ -353,25 +396,16 @@ class ContactCentre:
                  customer_disconnect.lower(), "transfer", user_disconnect.lower())
         self.timeline.publish(script)
 
-    def _transcript(self, script: list[Entry], conv: Conversation, leg: Leg, start: int, end: int) -> None:
-        """Speech-to-text notifications: one per final utterance, then SESSION_ENDED."""
-        rng, b = self.rng, self.bodies
-        r = rng.random
-        lane, cid = conv.transcript_lane, conv.id
-        offset = 1500 + int(r() * 6000)
-        while True:
-            duration = 1200 + int(r() * 8000)
-            if start + offset + duration + 800 >= end:
-                break
-            utterance = (new_id(rng), "INTERNAL" if r() < 0.5 else "EXTERNAL", offset, duration,
-                         int(r() * 4096), 2 + int(r() * 9), int(r() * 1024))
-            at = start + offset + duration + 250 + int(r() * 400)
-            script.append((at, T.TRANSCRIPTION, lane, None, cid, "SESSION_ONGOING", b.transcription,
-                           (conv, at, leg, start, utterance)))
-            offset += duration + 8000 + int(r() * 30_000)
-        at = end + 150 + int(r() * 300)
-        script.append((at, T.TRANSCRIPTION, lane, None, cid, "SESSION_ENDED", b.transcription,
-                       (conv, at, leg, start, None)))
+    def _transcript(self, conv: Conversation, leg: Leg, start: int, end: int, held: int) -> None:
+        """The leg's speech-to-text stream (simulator.events.transcripts), drawn and
+        published from the speech stream."""
+        rng, lane, cid, build = self.speech_rng, conv.transcript_lane, conv.id, self.bodies.transcription
+        opened = start - 20 - int(rng.random() * 35)  # transcription starts just before the session
+        ended = end - start
+        self.timeline.publish([
+            (at, T.TRANSCRIPTION, lane, None, cid, "SESSION_ONGOING" if utterance else "SESSION_ENDED", build,
+             (conv, at, leg, start, opened, utterance, ended))
+            for at, utterance in transcripts.session(rng, self.pools, start, end, held)], rng)
 
     # ---- agents ----
 

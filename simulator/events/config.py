@@ -6,12 +6,13 @@ A scenario's ``traffic:`` block maps onto ``TrafficConfig`` key for key
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
 from simulator.errors import BadInput
+from simulator.events.admin import DEFAULT_AUDIT_MIX, parse_audit_mix
+from simulator.events.load import LoadCurve, curve_of, is_number, parse_load
 from simulator.events.topics import resolve_topics
 
 MEDIA_TYPES = ("VOICE", "CHAT", "MESSAGE", "CALLBACK", "EMAIL")
@@ -32,7 +33,11 @@ class TrafficConfig:
     probabilities; invalid values raise BadInput naming ``traffic.<field>``."""
 
     duration_s: float | None = None  # scenario seconds of arrivals; None: endless
-    conversations_per_minute: float = 30.0
+    conversations_per_minute: float = 30.0  # the rate; with a named load curve, its peak
+    # The arrival rate over the scenario: a list of {at_s, conversations_per_minute}
+    # points (piecewise linear, from start_ms), or the name of a day
+    # (simulator.events.load.NAMED, read from start_ms's time of day). None: flat.
+    load: str | tuple | None = None
     agents: int = 20
     queues: int = 4
     media_mix: Mapping[str, float] = field(default_factory=_default_mix)
@@ -46,8 +51,12 @@ class TrafficConfig:
     known_contact_rate: float = 0.4  # the customer is a known external contact
     # Multiplies alerting, talk, hold, wrap-up and break times. None: fitted so the agents
     # are about 75% occupied (at most real-world times), so queues neither idle nor explode
-    # whatever the ratio of conversations_per_minute to agents.
+    # whatever the ratio of conversations_per_minute to agents (to the peak, with a load curve).
     handle_time_scale: float | None = None
+    audits_per_hour: float = 12.0  # configuration changes by administrators (presence audits aside)
+    # Which changes (simulator.events.admin): entity type -> weight, spread over its usual
+    # actions, or -> {action: weight}, e.g. {OAuthClient: {Delete: 1}, Queue: 2}.
+    audit_mix: Mapping[str, Any] = field(default_factory=lambda: dict(DEFAULT_AUDIT_MIX))
     topics: tuple[str, ...] | None = None  # subscribed topics (patterns, names, globs); None: all
     start_ms: int = START_MS
     org_id: str | None = None  # None: derived from the seed
@@ -79,6 +88,10 @@ class TrafficConfig:
             raise BadInput("abandon_rate + flow_out_rate must not exceed 1",
                            where="traffic.abandon_rate")
         object.__setattr__(self, "media_mix", _media_mix(self.media_mix))
+        object.__setattr__(self, "load", parse_load(self.load))
+        if not (_is_number(self.audits_per_hour) and 0 <= self.audits_per_hour <= 100_000):
+            raise bad("audits_per_hour", "must be a number in [0, 100000]")
+        object.__setattr__(self, "audit_mix", parse_audit_mix(self.audit_mix))
         if self.topics is not None:
             topics = [self.topics] if isinstance(self.topics, str) else list(self.topics)
             resolve_topics(topics, where="traffic.topics")
@@ -106,6 +119,10 @@ class TrafficConfig:
             if key not in known:
                 raise BadInput(f"unknown key {key!r} (known: {', '.join(sorted(known))})",
                                where=f"{where}.{key}")
+        if "conversations_per_minute" in block and isinstance(block.get("load"), (list, tuple)):
+            raise BadInput("not used when traffic.load lists its points (each point gives its rate); "
+                           "drop it, or use a named curve, which it scales",
+                           where=f"{where}.conversations_per_minute")
         try:
             return cls(**block)
         except BadInput as exc:
@@ -114,16 +131,24 @@ class TrafficConfig:
             message = str(exc).removeprefix(f"{exc.where}: ") if exc.where else str(exc)
             raise BadInput(message, where=f"{where}.{field_name}" if field_name else where) from None
 
-    def __hash__(self) -> int:  # media_mix is a dict: hash its items instead
-        return hash(tuple((f.name, tuple(sorted(self.media_mix.items())) if f.name == "media_mix"
-                           else getattr(self, f.name)) for f in fields(self)))
+    def __hash__(self) -> int:  # the mixes are dicts: hash their items instead
+        return hash(tuple((f.name, _frozen(getattr(self, f.name))) for f in fields(self)))
+
+    def curve(self) -> LoadCurve:
+        """The arrival rate over the scenario (``load``, or ``conversations_per_minute`` flat)."""
+        return curve_of(self.load, self.conversations_per_minute, self.start_ms)
 
     def replace(self, **changes: Any) -> "TrafficConfig":
         return dataclasses.replace(self, **changes)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+_is_number = is_number
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    return value
 
 
 def _media_mix(mix: Any) -> dict[str, float]:

@@ -54,6 +54,8 @@ def producible_topics(traffic: TrafficConfig) -> frozenset[str]:
     reaches_queue = "CALLBACK" in mix or (has_ivr and traffic.self_service_rate < 1)
     answered = reaches_queue and traffic.abandon_rate + traffic.flow_out_rate < 1
     out = {T.CUSTOMER_START, T.CUSTOMER_END}
+    if traffic.audits_per_hour > 0:  # administrators' configuration changes
+        out.add(T.AUDIT)
     if has_ivr:
         out |= {T.FLOW_START, T.FLOW_END, T.ATTRIBUTES}
         if traffic.flow_outcome_rate > 0:

@@ -71,11 +71,20 @@ class Pools:
     first_names: tuple[str, ...]
     last_names: tuple[str, ...]
     words: tuple[str, ...]  # shuffled lorem words; a phrase is a slice
+    spoken: tuple[str, ...]  # the same as speech-to-text writes them: lower case, a number now and then
+    decorated: tuple[str, ...]  # spoken, with numbers in digits (decoratedTranscript, decoratedWords)
     phones: tuple[str, ...]  # tel:+1NXXNXXXXXX
     email_domains: tuple[str, ...]
     sentences: tuple[str, ...]
     companies: tuple[str, ...]
-    confidences: tuple[float, ...]  # speech-recognition confidences, 3 decimals
+    # Speech-recognition word confidences, 3 decimals: 1024 values, then the first 64 again,
+    # so that a run of up to 64 from any of the 1024 is a plain slice.
+    confidences: tuple[float, ...]
+    confidences_2dp: tuple[float, ...]  # the same to 2 decimals, as decoratedWords carry them
+    # Speech timing of ``words`` as the recogniser reports it (20 ms frames, 80 ms steps):
+    # word i lasts word_ms[i] and starts word_at[i] ms into a run that began at word 0.
+    word_ms: tuple[int, ...]
+    word_at: tuple[int, ...]
 
     def name(self, i: int, j: int) -> str:
         return f"{self.first_names[i % len(self.first_names)]} {self.last_names[j % len(self.last_names)]}"
@@ -107,8 +116,36 @@ def pools_for(seed: int) -> Pools:
         domains = tuple(sorted({fake.free_email_domain() for _ in range(16)}))
         sentences = tuple(fake.sentence(nb_words=6).rstrip(".") for _ in range(128))
         companies = tuple(fake.company() for _ in range(16))
-        confidences = tuple(round(0.55 + 0.449 * fake.random.random(), 3) for _ in range(1024))
-    return Pools(first, last, words, tuple(phones), domains, sentences, companies, confidences)
+        # Mostly sure, sometimes not: live captures show word confidences from ~0.3 to 1.0
+        # and utterance means around 0.8.
+        confidences = tuple(round(1 - 0.7 * fake.random.random() ** 2, 3) for _ in range(1024))
+        confidences += confidences[:64]
+        word_ms, word_at = _speech_timing(words, fake.random)
+    spoken = tuple(_NUMBERS[i // 37 % len(_NUMBERS)][0] if i % 37 == 11 else w.lower() for i, w in enumerate(words))
+    decorated = tuple(_DIGITS.get(w, w) for w in spoken)
+    return Pools(first, last, words, spoken, decorated, tuple(phones), domains, sentences,
+                 companies, confidences, tuple(round(c, 2) for c in confidences), word_ms, word_at)
+
+
+# Live transcripts write numbers out ("forty", "second") and decorate them as digits
+# ("40", "2nd").
+_NUMBERS = (("one", "1"), ("two", "2"), ("three", "3"), ("four", "4"), ("five", "5"), ("ten", "10"),
+            ("twelve", "12"), ("twenty", "20"), ("forty", "40"), ("fifty", "50"), ("hundred", "100"),
+            ("first", "1st"), ("second", "2nd"), ("third", "3rd"), ("fifth", "5th"))
+_DIGITS = dict(_NUMBERS)
+
+
+def _speech_timing(words: tuple[str, ...], rng) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Per word: how long it is spoken (80 ms steps, longer words longer) and when it
+    starts in a run of the whole list (short silences of 0-240 ms between words)."""
+    durations, starts, at = [], [], 0
+    for word in words:
+        steps = min(8, max(1, round(len(word) * (0.6 + 0.8 * rng.random()) / 3)))
+        durations.append(80 * steps)
+        starts.append(at)
+        x = rng.random()
+        at += 80 * steps + (0 if x < 0.45 else 80 if x < 0.8 else 160 if x < 0.95 else 240)
+    return tuple(durations), tuple(starts)
 
 
 @lru_cache(maxsize=1)

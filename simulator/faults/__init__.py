@@ -1,6 +1,7 @@
 """The nemesis: turns logical events into a delivery plan with production faults
-(copies, re-sends, outages, bursts, reordering, clock skew, poison) and the
-consumer-side faults the run applies (crashes, slowness, a failing sink).
+(EventBridge copies, re-sends, outages, bursts, archive replays, reordering,
+clock skew, poison) and the consumer-side faults the run applies (crashes,
+slowness, SQS's own copies, a failing sink).
 
 Each fault is one module with a parameter model and a pure
 ``apply(deliveries, rng, params, ctx)``; ``plan`` composes them."""

@@ -56,6 +56,11 @@ def reason(error: dict, *, allowed: list[str] | None = None) -> str:
             return f"unknown key '{key}'"
         close = difflib.get_close_matches(key, allowed, n=1)
         return f"unknown key '{key}'" + (f" (did you mean '{close[0]}'?)" if close else f" (allowed: {', '.join(allowed)})")
+    if kind == "string_pattern_mismatch":
+        return f"expected a string matching {ctx.get('pattern')}, got {_shown(got)}"
+    if kind in ("string_too_short", "string_too_long"):
+        limit = ctx.get("min_length", ctx.get("max_length"))
+        return f"expected {'at least' if kind == 'string_too_short' else 'at most'} {limit} characters, got {_shown(got)}"
     if kind == "too_short":
         return f"expected at least {ctx.get('min_length')} item(s), got {_shown(got)}"
     if kind == "too_long":
@@ -103,7 +108,7 @@ def _unwrap(tp: Any) -> Any:
 def _step(tp: Any, part: Any) -> Any:
     tp = _unwrap(tp)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
-        field = tp.model_fields.get(part)
+        field = _fields_as_written(tp).get(part)
         return field.annotation if field else None
     origin = get_origin(tp)
     if origin in (Union, types.UnionType):  # a tagged union: pick the member by tag
@@ -129,8 +134,14 @@ def keys_at(root_type: Any, loc: tuple) -> list[str] | None:
             return None
     tp = _unwrap(tp)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return list(tp.model_fields)
+        return list(_fields_as_written(tp))
     return None
+
+
+def _fields_as_written(model: type[BaseModel]) -> dict:
+    """A model's fields by the key a file uses for them (the alias, when the
+    Python name could not be the key: ``lambda``)."""
+    return {field.alias or name: field for name, field in model.model_fields.items()}
 
 
 def plain_child(node: Any, part: Any) -> Any:

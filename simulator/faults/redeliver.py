@@ -1,5 +1,8 @@
-"""``redeliver``: the transport hands the same message over again (an SQS
-at-least-once copy, an EventBridge target retry). Same body, same envelope id.
+"""``redeliver``: EventBridge delivers an event to its target again (at-least-once
+delivery; a retry after a target answer that was lost). Same body, same envelope
+id; on an SQS target that is a second *message* (a new MessageId), so a consumer
+keyed on the SQS messageId does not see it as a copy. SQS's own at-least-once
+copy, the *same* message received again, is the ``sqs_duplicate`` consumer fault.
 
 Delays may be long on purpose: a copy 400-900 s later is a *late duplicate* that a
 5-minute dedup window has already forgotten; EventBridge retries reach 24 h."""

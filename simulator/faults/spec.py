@@ -14,7 +14,8 @@ from typing import Annotated, Any, Callable, Mapping, Union
 from pydantic import ConfigDict, Discriminator, Tag, TypeAdapter, ValidationError, create_model
 
 from simulator.errors import BadInput
-from simulator.faults import burst, clock_skew, consumer, outage, poison, redeliver, reorder, republish
+from simulator.faults import (burst, clock_skew, consumer, outage, poison, redeliver, reorder, replay,
+                              republish, stall)
 from simulator.faults.explain import dotted, keys_at, plain_child, reason, walk
 from simulator.faults.params import Params
 
@@ -25,7 +26,7 @@ class Fault:
     params: type[Params]
     stage: int = 0  # delivery faults run in stage order (producer -> network)
     apply: Callable | None = None  # (deliveries, rng, params, ctx) -> deliveries
-    consumer: Callable | None = None  # params -> CrashFault | SlowFault | SinkFault
+    consumer: Callable | None = None  # params -> CrashFault | SlowFault | SqsDuplicateFault | StallFault | SinkFault
     once: bool = False  # at most one per plan
 
 
@@ -36,11 +37,14 @@ FAULTS: dict[str, Fault] = {
         Fault("republish", republish.RepublishParams, republish.STAGE, republish.apply),
         Fault("outage", outage.OutageParams, outage.STAGE, outage.apply),
         Fault("burst", burst.BurstParams, burst.STAGE, burst.apply),
+        Fault("replay", replay.ReplayParams, replay.STAGE, replay.apply),
         Fault("redeliver", redeliver.RedeliverParams, redeliver.STAGE, redeliver.apply),
         Fault("reorder", reorder.ReorderParams, reorder.STAGE, reorder.apply),
         Fault("poison", poison.PoisonParams, poison.STAGE, poison.apply),
         Fault("crash", consumer.CrashParams, consumer=consumer.crash, once=True),
         Fault("slow", consumer.SlowParams, consumer=consumer.slow, once=True),
+        Fault("sqs_duplicate", consumer.SqsDuplicateParams, consumer=consumer.sqs_duplicate, once=True),
+        Fault("stall", stall.StallParams, consumer=stall.stall, once=True),
         Fault("sink_failure", consumer.SinkFailureParams, consumer=consumer.sink_failure),
     )
 }

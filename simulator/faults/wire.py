@@ -19,6 +19,7 @@ class Context:
 
     fifo: bool = False  # deliveries need a MessageGroupId
     max_entry_bytes: int = 262144  # the PutEvents per-entry limit (oversize poison exceeds it)
+    start_ms: int = 0  # the simulated world's epoch ms at scenario second 0 (reading envelope times)
 
 
 def fault_rng(seed: int, index: int, name: str) -> random.Random:

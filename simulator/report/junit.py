@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 from simulator.report.columns import COLUMNS
 from simulator.report.results import MatrixResult, RunResult
+from simulator.report.terminal import one_line
 
 
 def render(result: RunResult | MatrixResult) -> str:
@@ -43,7 +44,9 @@ def _suite(run: RunResult) -> ET.Element:
         if score.verdict != "pass":
             failure = ET.SubElement(case, "failure", type="verdict",
                                     message="; ".join(score.failures) or "verdict failed")
-            failure.text = "\n".join(score.failures)
+            # The first anomalies with their reasons: what a CI reader clicks through to.
+            stories = [f"{a['kind']}: {one_line(a)}" for a in score.anomalies[:20]]
+            failure.text = "\n".join([*score.failures, *stories])
         out = ET.SubElement(case, "system-out")
         out.text = "\n".join(f"{h}: {fmt(score)}" for h, fmt in COLUMNS[2:])
         notes = run.notes + score.notes

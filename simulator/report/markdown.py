@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from simulator.report.columns import HEADERS, row, run_title
 from simulator.report.results import MatrixResult, RunResult
+from simulator.report.terminal import one_line
 
 
 def render(result: RunResult | MatrixResult) -> str:
@@ -34,9 +35,23 @@ def _run(run: RunResult, *, level: str) -> str:
     notes = [f"- {n}" for n in run.notes] + [f"- `{s.name}`: {n}" for s in run.consumers for n in s.notes]
     if failures:
         out += ["", "Failures:", *failures]
+    anomalies = _anomalies(run)
+    if anomalies:
+        out += ["", "Anomalies (the first of each kind; `genesys-sim explain` shows all):", *anomalies]
     if notes:
         out += ["", "Notes:", *notes]
     return "\n".join(out)
+
+
+def _anomalies(run: RunResult, per_kind: int = 3) -> list[str]:
+    lines = []
+    for s in run.consumers:
+        shown: dict[str, int] = {}
+        for a in s.anomalies:
+            if shown.get(a["kind"], 0) < per_kind:
+                shown[a["kind"]] = shown.get(a["kind"], 0) + 1
+                lines.append(f"- `{s.name}` {a['kind']}: {_cell(one_line(a))}")
+    return lines
 
 
 def _matrix(matrix: MatrixResult) -> str:

@@ -6,6 +6,32 @@ from __future__ import annotations
 _COUNT = {"type": "integer", "minimum": 0}
 _MS = {"type": ["number", "null"]}
 
+_STEP = {
+    "type": "object",
+    "required": ["at", "what"],
+    "properties": {
+        "at": {"type": "number"},
+        "what": {"enum": ["sent", "refused", "receive", "effect", "attempt", "start", "crash",
+                          "exit", "timeout", "stop", "dlq", "leftover"]},
+        "instance": {"type": ["integer", "null"]},
+    },
+}
+
+ANOMALY_SCHEMA: dict = {
+    "type": "object",
+    "required": ["id", "kind", "event", "faults", "why", "history", "reproduce"],
+    "properties": {
+        "id": {"type": "string"},
+        "kind": {"enum": ["missed", "duplicated", "dlq", "unexpected", "poison_dropped", "stale"]},
+        "event": {"type": ["object", "null"],
+                  "required": ["correlation_id", "topic", "entity", "seq", "state"]},
+        "faults": {"type": "array", "items": {"type": "string"}},
+        "why": {"type": "string", "minLength": 1},
+        "history": {"type": "array", "items": _STEP},
+        "reproduce": {"type": ["string", "null"]},
+    },
+}
+
 CONSUMER_SCHEMA: dict = {
     "type": "object",
     "required": [
@@ -35,8 +61,13 @@ CONSUMER_SCHEMA: dict = {
         "effect_attempts": _COUNT,
         "failed_effects": _COUNT,
         "left_on_queue": _COUNT,
+        "refused": _COUNT,
+        "filtered": _COUNT,
+        "unsent": _COUNT,
         "complete": {"type": "boolean"},
         "notes": {"type": "array", "items": {"type": "string"}},
+        "anomalies": {"type": "array", "items": ANOMALY_SCHEMA},
+        "anomalies_omitted": {"type": "object", "additionalProperties": _COUNT},
     },
 }
 
@@ -52,9 +83,13 @@ RUN_SCHEMA: dict = {
         "backend": {"type": "string"},
         "delivery": {"type": "string"},
         "complete": {"type": "boolean"},
+        "stopped": {"type": ["string", "null"]},
+        "exit_code": {"type": "integer"},
         "elapsed_s": {"type": "number", "minimum": 0},
         "verdict": {"enum": ["pass", "fail"]},
         "notes": {"type": "array", "items": {"type": "string"}},
+        "run_dir": {"type": ["string", "null"]},
+        "reproduce": {"type": ["string", "null"]},
         "consumers": {"type": "array", "items": CONSUMER_SCHEMA},
     },
 }

@@ -4,6 +4,7 @@ green where the verdict passed and red where it failed."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from rich.console import Console, Group
 from rich.table import Table
@@ -59,10 +60,15 @@ def matrix_table(matrix: MatrixResult) -> Table:
     return t
 
 
-def renderable(result: RunResult | MatrixResult) -> Group:
-    """Everything the terminal shows for ``result``, failures and notes included."""
+ANOMALIES_SHOWN = 3  # per kind and consumer, after the table
+
+
+def renderable(result: RunResult | MatrixResult, *, anomalies: bool = True) -> Group:
+    """Everything the terminal shows for ``result``, failures, notes and the first
+    anomalies of each kind included (a matrix shows its grid and failures only)."""
     runs = result.runs if isinstance(result, MatrixResult) else [result]
     parts: list = [matrix_table(result)] if isinstance(result, MatrixResult) else []
+    show = anomalies and not isinstance(result, MatrixResult)
     for run in runs:
         parts.append(table(run))
         for note in run.notes:
@@ -72,7 +78,43 @@ def renderable(result: RunResult | MatrixResult) -> Group:
                 parts.append(Text(f"  {s.name}: FAIL: {'; '.join(s.failures)}", style="red"))
             for note in s.notes:
                 parts.append(Text(f"  {s.name}: {note}", style="dim"))
+            if show:
+                parts += anomaly_lines(run, s)
     return Group(*parts)
+
+
+def anomaly_lines(run: RunResult, score: Any) -> list[Text]:
+    """The first few anomalies of each kind, one line each, and how to see them all."""
+    lines: list[Text] = []
+    by_kind: dict[str, list[dict]] = {}
+    for anomaly in score.anomalies:
+        by_kind.setdefault(anomaly["kind"], []).append(anomaly)
+    for kind, found in by_kind.items():
+        total = len(found) + score.anomalies_omitted.get(kind, 0)
+        lines.append(Text(f"  {score.name}: {total} {kind.replace('_', ' ')}:", style="bold"))
+        for anomaly in found[:ANOMALIES_SHOWN]:
+            lines.append(Text(f"    {one_line(anomaly)}"))
+        if total > ANOMALIES_SHOWN and run.run_dir:
+            lines.append(Text(f"    ... {total - ANOMALIES_SHOWN} more: genesys-sim explain {run.run_dir} "
+                              f"--consumer {score.name} --kind {kind}", style="dim"))
+    if by_kind and run.run_dir:
+        first = score.anomalies[0]
+        if first.get("reproduce"):
+            lines.append(Text(f"    reproduce: {first['reproduce']}", style="dim"))
+    return lines
+
+
+def one_line(anomaly: dict) -> str:
+    """``acd.end 1a2b3c4d (seq 52): why``: what the anomaly is about, and why."""
+    event = anomaly.get("event")
+    if event:
+        topic = event["topic"].split("{id}.")[-1] if "{id}." in event["topic"] else event["topic"]
+        head = f"{topic} {event['correlation_id'][:8]} (seq {event['seq']})"
+    elif anomaly["kind"] == "unexpected":
+        head = f"effect #{anomaly['id'].split(':', 1)[-1]}"
+    else:
+        head = anomaly["id"].split(":", 1)[-1][:12]
+    return f"{head}: {anomaly['why']}"
 
 
 def print_result(result: RunResult | MatrixResult, console: Console | None = None) -> None:

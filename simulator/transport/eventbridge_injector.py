@@ -7,7 +7,7 @@ The producer (Genesys) hands EventBridge ``Source``, ``DetailType``, ``Detail`` 
 EventId PutEvents returned (not the plan's id) and ``Sent.body_key`` identifies the
 planned body, not the queue's: match PutEvents deliveries by envelope id.
 
-Three routes, by what the delivery is:
+Four routes, by what the delivery is:
 
 - ``put``: an EventBridge event seen for the first time -> PutEvents. An entry over
   ``max_entry_bytes`` (EventBridge's size rule: Time 14 bytes + Source + DetailType
@@ -19,6 +19,11 @@ Three routes, by what the delivery is:
   message EventBridge produced: the envelope it built, with the id it returned
   (serialised as the backend's EventBridge does, so a FIFO queue's content-based
   deduplication sees the same body).
+- ``replay``: an archive replay (the ``replay`` fault) is EventBridge sending an
+  archived event to the rule again, with a new ``id`` and a ``replay-name``
+  field; PutEvents can set neither, so it too is written straight to the queue
+  as the message EventBridge produced (the planned id stands for the one
+  EventBridge generated).
 - ``raw``: poison that is not an EventBridge entry at all (not a JSON object with
   source, detail-type and an object detail: e.g. invalid JSON) cannot go through
   PutEvents, which would refuse it; it is written straight to the queue, as a
@@ -37,15 +42,16 @@ from datetime import datetime, timezone
 from typing import Any
 
 import orjson
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from simulator.clock import ScenarioClock
-from simulator.model import Delivery, Sent, body_key
+from simulator.model import Delivery
 from simulator.transport.backend import Backend
-from simulator.transport.records import InjectionStats, Rejected
+from simulator.transport.protocol import DeliveryListener
+from simulator.transport.records import InjectionStats, Rejected, sent_record
 from simulator.transport.schedule import due_batches
-from simulator.transport.sqs_injector import (FIFO_DEDUP_WINDOW_S, FifoDedup, OnRejected,
-                                              OnSent, Progress, send_entries, split_by_bytes)
+from simulator.transport.sqs_injector import (FIFO_DEDUP_WINDOW_S, FifoDedup, refusal,
+                                              send_entries, split_by_bytes)
 from simulator.transport.topology import Topology
 
 MAX_ENTRY_BYTES = 262144  # 256 KB historically; 1 MB since Jan 2026: a setting
@@ -101,7 +107,7 @@ def delivered_envelope(event: dict, event_id: str, *, account: str, region: str)
     when = parse_time(event.get("time"))
     stamp = (when or datetime.now(timezone.utc)).astimezone(timezone.utc)
     resources = event.get("resources")
-    return {
+    envelope = {
         "version": "0",
         "id": event_id,
         "detail-type": event["detail-type"],
@@ -109,9 +115,12 @@ def delivered_envelope(event: dict, event_id: str, *, account: str, region: str)
         "account": account,
         "time": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": region,
-        "resources": resources if isinstance(resources, list) else [],
-        "detail": event["detail"],
     }
+    if isinstance(event.get("replay-name"), str):  # only on a replayed event, after region
+        envelope["replay-name"] = event["replay-name"]
+    envelope["resources"] = resources if isinstance(resources, list) else []
+    envelope["detail"] = event["detail"]
+    return envelope
 
 
 class EventBridgeInjector:
@@ -134,24 +143,22 @@ class EventBridgeInjector:
         # planned envelope id -> EventId PutEvents returned for it
         self.event_ids: dict[str, str] = {}
 
-    def run(self, deliveries: Iterable[Delivery], clock: ScenarioClock, on_sent: OnSent,
-            progress: Progress | None = None, *, on_rejected: OnRejected | None = None,
-            stop: threading.Event | None = None) -> InjectionStats:
-        """Send every delivery at its ``at_s``; ``on_sent`` for each that reached
-        EventBridge or the queue, ``on_rejected`` for each refused."""
+    def run(self, deliveries: Iterable[Delivery], clock: ScenarioClock, listener: DeliveryListener,
+            *, stop: threading.Event | None = None) -> InjectionStats:
+        """Send every delivery at its ``at_s``; tell ``listener`` of each that reached
+        EventBridge or the queue (``routed`` False when the rule does not send it on
+        to the queue) and of each refused."""
         stats = InjectionStats()
 
-        def sent(delivery: Delivery, at: float, envelope_id: str | None, message_id: str | None) -> None:
+        def sent(delivery: Delivery, at: float, envelope_id: str | None, message_id: str | None,
+                 routed: bool = True) -> None:
             stats.sent += 1
-            on_sent(Sent(consumer=self.consumer, at=at, kind=delivery.kind,
-                         correlation_id=delivery.correlation_id, envelope_id=envelope_id,
-                         body_key=body_key(delivery.body), message_id=message_id,
-                         poison=delivery.poison))
+            listener.sent(sent_record(delivery, self.consumer, at, clock, envelope_id=envelope_id,
+                                      message_id=message_id, routed=routed))
 
         def rejected(delivery: Delivery, at: float, code: str, message: str) -> None:
             stats.rejected += 1
-            if on_rejected:
-                on_rejected(Rejected(delivery, at, code, message))
+            listener.refused(Rejected(delivery, at, code, message))
 
         # a due batch is split again below: PutEvents calls by entry size, queue
         # writes by SQS's 256 KiB
@@ -164,11 +171,8 @@ class EventBridgeInjector:
                 self._put(chunk, clock, sent, rejected)
             if direct:
                 stats.calls += self._send_direct(direct, clock, sent, rejected)
-            if progress:
-                progress("sending", sent=stats.sent)
+            listener.progress(stats.sent)
         return stats
-
-    inject = run
 
     def _route(self, batch: list[Delivery], clock: ScenarioClock,
                rejected: Callable[..., None]) -> tuple[list, list]:
@@ -184,7 +188,8 @@ class EventBridgeInjector:
                 direct.append((delivery, None))
                 continue
             planned = delivery.envelope_id
-            if planned is not None and (planned in self.event_ids or planned in claimed):
+            if delivery.kind == "replay" or (planned is not None and (planned in self.event_ids
+                                                                      or planned in claimed)):
                 direct.append((delivery, event))
                 continue
             entry = put_entry(event, self._topology.bus_name or "")
@@ -200,24 +205,23 @@ class EventBridgeInjector:
 
     def _put(self, chunk: list[tuple[Delivery, dict, dict]], clock: ScenarioClock,
              sent: Callable[..., None], rejected: Callable[..., None]) -> None:
+        at = time.monotonic() - clock.start  # before the call: no receive can precede it
         try:
             response = self._events.put_events(Entries=[entry for _, _, entry in chunk])
             results = response.get("Entries", [])
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            results = [{"ErrorCode": error.get("Code", "ClientError"),
-                        "ErrorMessage": error.get("Message", str(exc))}] * len(chunk)
-        except BotoCoreError as exc:
-            results = [{"ErrorCode": exc.__class__.__name__, "ErrorMessage": str(exc)}] * len(chunk)
-        at = time.monotonic() - clock.start
-        for (delivery, _, _), result in zip(chunk, results):
+        except ClientError as exc:  # a refusal of the request is per entry; the rest is raised
+            refused = refusal(exc)
+            if refused is None:
+                raise
+            results = [{"ErrorCode": refused[0], "ErrorMessage": refused[1]}] * len(chunk)
+        for (delivery, event, _), result in zip(chunk, results):
             event_id = result.get("EventId")
             if not event_id:
                 rejected(delivery, at, result.get("ErrorCode", "Failed"), result.get("ErrorMessage", ""))
                 continue
             if delivery.envelope_id is not None:
                 self.event_ids[delivery.envelope_id] = event_id
-            sent(delivery, at, event_id, None)
+            sent(delivery, at, event_id, None, self._topology.routes(event))
 
     def _send_direct(self, items: list[tuple[Delivery, dict | None]], clock: ScenarioClock,
                      sent: Callable[..., None], rejected: Callable[..., None]) -> int:
@@ -229,10 +233,14 @@ class EventBridgeInjector:
             envelope_id = delivery.envelope_id
             body = delivery.body
             if event is not None:
-                envelope_id = self.event_ids.get(delivery.envelope_id or "")
+                envelope_id = (delivery.envelope_id if delivery.kind == "replay"
+                               else self.event_ids.get(delivery.envelope_id or ""))
                 if envelope_id is None:  # its put was refused: the copy has nothing to copy
                     rejected(delivery, time.monotonic() - clock.start, "NoOriginal",
                              "the event this copy repeats never reached EventBridge")
+                    continue
+                if not topo.routes(event):  # the rule sends the original nowhere: nor the copy
+                    sent(delivery, time.monotonic() - clock.start, envelope_id, None, False)
                     continue
                 envelope = delivered_envelope(event, envelope_id, account=topo.account,
                                               region=self._topology.backend.region)
@@ -247,8 +255,8 @@ class EventBridgeInjector:
             envelope_ids[entry["Id"]] = (delivery, envelope_id)
         calls = split_by_bytes(entries)
         for call in calls:
-            outcomes = send_entries(self._sqs, topo.queue_url or "", call)
             at = time.monotonic() - clock.start
+            outcomes = send_entries(self._sqs, topo.queue_url or "", call)
             for entry, (message_id, code, message) in zip(call, outcomes):
                 delivery, envelope_id = envelope_ids[entry["Id"]]
                 if message_id is None:

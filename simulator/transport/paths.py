@@ -8,10 +8,9 @@ from simulator.errors import BadInput
 from simulator.transport.backend import Backend
 from simulator.transport.eventbridge_injector import EventBridgeInjector
 from simulator.transport.invoker import EventBridgeTargetInvoker
+from simulator.transport.protocol import Injector
 from simulator.transport.sqs_injector import SqsInjector
 from simulator.transport.topology import DELIVERIES, Topology
-
-Injector = SqsInjector | EventBridgeInjector | EventBridgeTargetInvoker
 
 
 def make_injector(backend: Backend, topology: Topology, path: str, **options: Any) -> Injector:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from simulator.model import Delivery
+from simulator.clock import ScenarioClock
+from simulator.model import Delivery, Sent, body_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,15 +34,18 @@ class Attempt:
     status: int | None  # HTTP status; None on timeout or connection error
     error_code: str | None  # EventBridge DLQ error code when it failed
     error_message: str | None
-    outcome: Literal["delivered", "retry", "failed"]
+    # duplicate: a second delivery the service made of an event already delivered
+    # (Lambda "may invoke a function twice for one event")
+    outcome: Literal["delivered", "retry", "failed", "duplicate"]
 
 
 @dataclass(frozen=True, slots=True)
 class Undelivered:
-    """A push delivery EventBridge gave up on: sent to the target's DLQ, or dropped
-    when there is none. ``exhausted`` names the limit that ended the retries
-    (MaximumRetryAttempts | MaximumEventAgeInSeconds) or None for a
-    non-retryable error."""
+    """A push delivery given up on: sent to the target's DLQ (or a Lambda
+    function's DLQ or on-failure destination), or dropped. ``exhausted`` names
+    the limit that ended the retries, as the service calls it (EventBridge:
+    MaximumRetryAttempts | MaximumEventAgeInSeconds; Lambda: RetriesExhausted |
+    EventAgeExceeded) or None for an error that is not retried."""
 
     delivery: Delivery
     at: float
@@ -82,3 +86,13 @@ class InvokerStats:
     delivered: int = 0
     to_dlq: int = 0
     dropped: int = 0
+    pending: int = 0  # still waiting for a retry when the time was up
+
+
+def sent_record(delivery: Delivery, consumer: str, at: float, clock: ScenarioClock, *,
+                envelope_id: str | None, message_id: str | None, routed: bool = True) -> Sent:
+    """The ``Sent`` of ``delivery``, sent at ``at`` (real seconds on ``clock``'s origin)."""
+    return Sent(consumer=consumer, at=at, kind=delivery.kind, correlation_id=delivery.correlation_id,
+                envelope_id=envelope_id, body_key=body_key(delivery.body), message_id=message_id,
+                poison=delivery.poison, planned_at=clock.real_s(delivery.at_s), faults=delivery.faults,
+                routed=routed)

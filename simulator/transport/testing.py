@@ -89,13 +89,15 @@ class Call:
 
 class ScriptedTarget:
     """An HTTP endpoint on 127.0.0.1 answering each POST with ``answer(call)``: a
-    status code. Records every call. Use as a context manager."""
+    status code, or (status, JSON body) (e.g. a Lambda error object). Records
+    every call. Use as a context manager."""
 
-    def __init__(self, answer: Callable[[Call], int] = lambda call: 200) -> None:
+    def __init__(self, answer: Callable[[Call], int | tuple[int, Any]] = lambda call: 200, *,
+                 port: int = 0) -> None:
         self.answer = answer
         self.calls: list[Call] = []
         self._lock = threading.Lock()
-        self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
+        self._server = make_server("127.0.0.1", port, self._app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}/events"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -104,7 +106,9 @@ class ScriptedTarget:
         with self._lock:
             call = Call(body, 1 + sum(1 for c in self.calls if c.body == body))
             self.calls.append(call)
-        return Response("{}", status=self.answer(call), mimetype="application/json")(environ, start_response)
+        answer = self.answer(call)
+        status, body = answer if isinstance(answer, tuple) else (answer, {})
+        return Response(json.dumps(body), status=status, mimetype="application/json")(environ, start_response)
 
     def __enter__(self) -> "ScriptedTarget":
         self._thread.start()

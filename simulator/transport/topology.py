@@ -58,11 +58,24 @@ class Topology:
     fifo: bool = False
     group_id: str = DEFAULT_GROUP_ID  # the FIFO message group of the rule target
     rule_name: str | None = None
+    detail_types: tuple[str, ...] | None = None  # the rule's detail-type filter
     _undo: list[Callable[[], Any]] = field(default_factory=list, repr=False)
 
     @property
     def account(self) -> str:
         return self.dlq_arn.split(":")[4]
+
+    def routes(self, event: dict | None) -> bool:
+        """Whether the run's rule sends ``event`` to the consumer's target: on the
+        sqs path there is no rule (everything the producer writes arrives); on the
+        eventbridge and push paths, the pattern ``_build`` gives the rule. Anything
+        that is not an EventBridge event (poison written raw) bypasses the rule."""
+        if self.delivery == "sqs" or event is None:
+            return True
+        source, detail_type = event.get("source"), event.get("detail-type")
+        if not (isinstance(source, str) and source.startswith(GENESYS_SOURCE_PREFIX)):
+            return False
+        return self.detail_types is None or detail_type in self.detail_types
 
     def teardown(self) -> None:
         """Delete everything this run created, newest first; idempotent. Failures are
@@ -92,7 +105,8 @@ def create_topology(backend: Backend, *, run_id: str, delivery: str, fifo: bool 
     sqs = backend.client("sqs")
     topo = Topology(backend=backend, run_id=run_id, delivery=shape, queue_url=None,
                     queue_arn=None, dlq_url="", dlq_arn="", bus_name=None, rule_arn=None,
-                    fifo=fifo and shape != "push", group_id=group_id)
+                    fifo=fifo and shape != "push", group_id=group_id,
+                    detail_types=tuple(detail_types) if detail_types and shape != "sqs" else None)
     try:
         _build(topo, sqs, visibility_timeout_s=visibility_timeout_s,
                max_receive_count=max_receive_count,

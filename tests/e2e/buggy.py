@@ -60,6 +60,13 @@ class AppliesSomeTwice(_Consumer):
             self.ctx.effect(event)
 
 
+class AppliesEveryCopy(_Consumer):
+    """No deduplication at all: every message it receives is an effect."""
+
+    def apply(self, event: dict, cid: str) -> None:
+        self.ctx.effect(event)
+
+
 class AcksPoison:
     """Correct for events, but deletes what it cannot parse without a trace."""
 
@@ -144,3 +151,18 @@ if __name__ == "__main__":  # a cmd: consumer: any program reading QUEUE_URL
                 continue  # leave poison for the redrive policy
             if requests.post(sink, json={"event": event, "idempotency_key": cid}).ok:
                 sqs.delete_message(QueueUrl=os.environ["QUEUE_URL"], ReceiptHandle=m["ReceiptHandle"])
+
+
+def parks_everything(event: dict, context) -> dict:
+    """A Lambda SQS handler that reports every record as a batch item failure: it
+    processes nothing, and the queue's redrive policy parks everything in the DLQ."""
+    return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"]]}
+
+
+class Hangs(_Consumer):
+    """Never finishes a message: the queue never drains."""
+
+    def apply(self, event: dict, cid: str) -> None:
+        import time
+
+        time.sleep(3600)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections import Counter
 
 import pytest
 
@@ -18,13 +19,19 @@ def test_lambda_sqs_partial_batch_failures_are_redelivered(scenario, run):
 
 
 def test_lambda_eb_failures_are_retried_then_parked_in_the_dlq(scenario, run, plan_of):
-    sc = scenario(extra="eventbridge: {retry: {maximum_retry_attempts: 2, maximum_event_age_s: 3600}}\n")
+    from simulator.ledger import load
+
+    sc = scenario(extra="lambda: {maximum_retry_attempts: 1, maximum_event_age_s: 3600}\n")
     events, _ = plan_of(sc)
     always_failing = sum(touched(e.correlation_id) for e in events)
-    _, scores = run(sc, f"lambda-eb:{BUGGY}:eventbridge_handler")
+    result, scores = run(sc, f"lambda-eb:{BUGGY}:eventbridge_handler")
     score = next(iter(scores.values()))
     assert score.dlq == always_failing > 0
     assert score.missed == 0 and score.duplicated == 0
+    history = load(result.ledger_path)
+    tries = Counter(a.correlation_id for a in history.attempts)
+    assert {tries[e.correlation_id] for e in events if touched(e.correlation_id)} == {2}  # one retry
+    assert {d.attributes["ErrorMessage"] for d in history.dlq} == {"downstream validation failed"}
 
 
 def test_wsgi_endpoint_is_made_whole_by_eventbridge_retries(scenario, run):

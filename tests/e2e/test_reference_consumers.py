@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from consumers import REFERENCES
+from postgres_kit import database_url  # noqa: F401 (a fixture)
 from simulator.clients.spec import parse_spec
 from simulator.runner import RunOptions, run_scenario
 from simulator.scenario import load_scenario
@@ -45,6 +46,12 @@ def test_guides_that_read_missing_fields_drop_nearly_every_event(smoke, name):
     ("webhook-mark-first", "missed"),          # marked first, the downstream failed, 200 anyway
     ("webhook-mark-first", "poison_dropped"),  # always answers 200
     ("latest-timestamp-wins", "missed"),       # older timestamps skipped after reordering
+    ("deno-seen-set", "missed"),               # added to the Set first: the failed effect's retry is a "duplicate"
+    ("deno-seen-set", "duplicated"),           # re-publishes; the Set dies with the isolate
+    ("deno-kv-two-tier", "missed"),            # reordered conversation events skipped as stale
+    ("deno-kv-two-tier", "duplicated"),        # get, process, set: a crash in between repeats it
+    ("deno-latest-map", "missed"),             # older timestamps skipped after reordering
+    ("deno-latest-map", "duplicated"),         # the Map dies with the isolate
 ])
 def test_each_strategy_fails_where_its_design_predicts(smoke, name, predicted):
     score = smoke[name]
@@ -52,6 +59,24 @@ def test_each_strategy_fails_where_its_design_predicts(smoke, name, predicted):
     assert score.verdict == "fail"
 
 
-def test_powertools_keyed_on_the_correlation_id_neither_misses_nor_repeats(smoke):
-    score = smoke["powertools"]
+@pytest.mark.parametrize("name", ["powertools", "powertools-redis"])
+def test_powertools_keyed_on_the_correlation_id_neither_misses_nor_repeats(smoke, name):
+    score = smoke[name]
     assert (score.missed, score.duplicated) == (0, 0)
+
+
+@pytest.mark.parametrize("name", ["postgres-on-conflict", "postgres-for-update"])
+def test_the_dedup_row_in_the_business_transaction_is_correct_state_included(database_url, smoke, name):
+    score = smoke[name]
+    assert score.verdict == "pass", score.failures
+    assert score.effects == score.logical_events and score.stale_entities == 0
+    assert score.effect_attempts > score.effects  # through sink failures and crashes before COMMIT
+
+
+@pytest.mark.slow
+def test_the_sql_form_goes_stale_only_where_producer_clocks_disagree(database_url, harness):
+    result = run_scenario(harness, load_scenario("clock-skew"),
+                          [parse_spec("ref:postgres-on-conflict")], options=RunOptions())
+    score, = result.consumers
+    assert (score.missed, score.duplicated) == (0, 0)
+    assert score.stale_entities > 0  # the newest eventTime is not the true last event

@@ -2,7 +2,9 @@
 same runner and reports its status and result."""
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import requests
 
@@ -45,6 +47,14 @@ def test_post_runs_runs_a_scenario_and_reports_the_result(tmp_path):
     verdicts = {c["name"]: c["verdict"] for c in state["result"]["consumers"]}
     assert verdicts == {"correct": "pass", "memory-window-verbatim": "fail"}
 
+    # Finished: every run and consumer sink is closed, holding a summary and no history.
+    assert all(registry.get(i).closed and registry.get(i).sink is None for i in registry.ids())
+    report = json.loads(Path(state["report_path"]).read_text())
+    assert {c["name"]: c["verdict"] for c in report["consumers"]} == verdicts
+    sinks = [registry.get(i) for i in registry.ids() if i != state["run_id"]]
+    assert len(sinks) == 2
+    assert all(s.counts["effects"]["attempts"] > 0 and Path(s.report_path).name == "ledger.jsonl" for s in sinks)
+
 
 def test_post_runs_refuses_code_named_in_the_request(tmp_path):
     app = create_app(registry=RunRegistry(), start_run=lambda request: "never")
@@ -52,3 +62,14 @@ def test_post_runs_refuses_code_named_in_the_request(tmp_path):
     answer = client.post("/runs", json={"scenario": "ci-smoke", "consumers": ["python:os:system"]})
     assert answer.status_code == 400
     assert "python:" in answer.get_json()["error"]
+
+
+def test_a_long_lived_harness_keeps_no_finished_consumer_sink(harness, scenario, run):
+    """As in a matrix: one harness, many runs. Each consumer's sink is closed when
+    its part of the run ends, not when the harness does."""
+    for seed in (1, 2):
+        result, scores = run(scenario(f"release-{seed}", seed=seed), "ref:correct")
+        assert scores["correct"].verdict == "pass"
+        states = [harness.registry.get(i) for i in harness.registry.ids()]
+        assert states and all(s.closed and s.sink is None and s.counts for s in states)
+    assert len(harness.registry.ids()) == 2

@@ -1,0 +1,3 @@
+export const handler = async (event: unknown): Promise<void> => {
+  const cid: string = ;
+};
