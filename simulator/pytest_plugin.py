@@ -173,7 +173,7 @@ def run_genesys_scenario(harness: "Harness", scenario: Any, consumers: list[Any]
 
     try:
         loaded = _scenario(scenario)
-        specs = [_spec(c) for c in _flatten(consumers)]
+        specs = [_spec(c, loaded) for c in _flatten(consumers)]
         options = RunOptions.checked(lambda name: f"genesys_run({name}=...)", backends=BACKENDS,
                                      seed=seed, instances=instances, backend=backend)
         result = run_scenario(harness, loaded, specs, options=options)
@@ -253,17 +253,17 @@ def _scenario(scenario: Any) -> "Scenario":
                    where="genesys_run(scenario)")
 
 
-def _spec(consumer: Any) -> "ConsumerSpec":
-    from simulator.clients.spec import ConsumerSpec, parse_spec
+def _spec(consumer: Any, scenario: "Scenario") -> "ConsumerSpec":
+    """The consumer's spec, under the scenario's interpreter if it names one."""
+    from simulator.clients.interpreter import consumer_specs
+    from simulator.clients.spec import ConsumerSpec
     from simulator.errors import BadInput
 
-    if isinstance(consumer, ConsumerSpec):
-        return consumer
-    if not isinstance(consumer, str):
+    if not isinstance(consumer, (str, ConsumerSpec)):
         raise BadInput(f"expected a consumer spec string, got {type(consumer).__name__}",
                        where="genesys_run(consumer)")
     try:
-        return parse_spec(consumer)
+        return consumer_specs([consumer], scenario)[0]
     except BadInput as exc:
         if exc.where:
             raise

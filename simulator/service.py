@@ -27,11 +27,11 @@ class RunService:
     def start(self, request: dict) -> str:
         """``request``: the app's validated ``{"scenario", "scenario_file", "consumers",
         "seed"?}``. Bad input is raised here, before the run is accepted."""
-        from simulator.clients.spec import parse_spec
+        from simulator.clients.interpreter import consumer_specs
         from simulator.scenario import load_scenario
 
         scenario = load_scenario(request["scenario_file"])
-        specs = [parse_spec(raw) for raw in request["consumers"]]
+        specs = consumer_specs(request["consumers"], scenario)
         run_id = f"run-{uuid.uuid4().hex[:12]}"
         self.registry.open(run_id, status="starting")
         thread = threading.Thread(target=self._run, args=(run_id, scenario, specs, request.get("seed")),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from simulator.cli import main
-from simulator.clients.interpreter import SOURCE_ROOT, child_pythonpath, with_python
+from simulator.clients.interpreter import SOURCE_ROOT, child_pythonpath, consumer_specs, with_python
 from simulator.clients.runtimes import instance_argv
 from simulator.clients.spec import parse_spec
 from simulator.errors import BadInput
@@ -78,13 +78,62 @@ def test_a_scenario_names_its_consumers_interpreter(tmp_path, capsys):
 
 
 def test_the_scenario_s_interpreter_is_for_its_hosted_python_consumers_only():
-    from simulator.cli._common import consumer_specs
-
     scenario = parse_scenario(f"name: x\nconsumers: {{python: {sys.executable}}}\n", source="<x>")
-    hosted, other = consumer_specs([HANDLER, "http:http://127.0.0.1:9/"], None, scenario)
+    hosted, other = consumer_specs([HANDLER, "http:http://127.0.0.1:9/"], scenario)
     assert hosted.python == str(Path(sys.executable)) and other.python is None
     with pytest.raises(BadInput, match="interpreter of their own"):  # asked for on the command line
-        consumer_specs(["http:http://127.0.0.1:9/"], sys.executable, scenario)
+        consumer_specs(["http:http://127.0.0.1:9/"], scenario, python=sys.executable)
+
+
+@pytest.fixture
+def only_there(tmp_path):
+    """An "interpreter" that can import a module ours cannot (a wrapper adding a
+    folder to its path, as a venv adds its site-packages), and a handler file
+    that needs that module."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "only_there.py").write_text("VALUE = 1\n")
+    wrapper = tmp_path / "python"
+    wrapper.write_text(f'#!/bin/sh\nPYTHONPATH="{lib}:$PYTHONPATH" exec {sys.executable} "$@"\n')
+    wrapper.chmod(0o755)
+    handler = tmp_path / "handler.py"
+    handler.write_text("import only_there\n\ndef handler(event, context):\n    return None\n")
+    return wrapper, f"lambda-sqs:{handler}:handler"
+
+
+def test_the_target_is_imported_by_the_interpreter_it_will_run_under(only_there):
+    wrapper, spec = only_there
+    with pytest.raises(BadInput, match="only_there"):  # not by ours
+        parse_spec(spec)
+    scenario = parse_scenario(f"name: x\nconsumers: {{python: {wrapper}}}\n", source="<x>")
+    [checked] = consumer_specs([spec], scenario)
+    assert checked.python == str(wrapper)
+    [given] = consumer_specs([parse_spec(spec, check=False)], scenario)  # a spec built beforehand
+    assert given.python == str(wrapper)
+
+
+def test_post_runs_honours_the_scenario_s_interpreter_before_the_run_starts(tmp_path):
+    from simulator.app.registry import RunRegistry
+    from simulator.service import RunService
+
+    bad = tmp_path / "s.yaml"
+    bad.write_text(f"name: x\nconsumers: {{python: {tmp_path / 'nope'}}}\n")
+    registry = RunRegistry()
+    service = RunService(registry, sink_base_url="http://127.0.0.1:9", out_dir=tmp_path / "runs")
+    with pytest.raises(BadInput) as caught:
+        service.start({"scenario": "x", "scenario_file": str(bad), "consumers": ["ref:correct"]})
+    assert caught.value.where == f"{bad}: consumers.python"
+    assert not (tmp_path / "runs").exists()
+
+
+def test_the_pytest_plugin_honours_the_scenario_s_interpreter(pytester, tmp_path):
+    pytester.makepyfile(test_it=f"""
+        def test_it(genesys_run):
+            genesys_run({{"name": "x", "consumers": {{"python": "{tmp_path / 'nope'}"}}}}, "ref:correct")
+    """)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*genesys-sim: *consumers.python: no executable Python interpreter at *nope*"])
 
 
 def test_matrix_reads_each_scenario_s_interpreter(tmp_path, capsys):

@@ -209,12 +209,13 @@ def test_a_crash_ends_only_its_own_invocation(tmp_path, sink):
 
 def test_a_timed_out_invocation_leaves_the_others_running_and_reaches_nothing(tmp_path, sink):
     with NodeHost(f"lambda-eb:{SHAPES}:sleepsThenEffect", tmp_path, sink_url=sink.url,
-                  function_timeout_s=1.0) as host:
+                  function_timeout_s=2.0) as host:
         with ThreadPoolExecutor(2) as pool:
-            # stuck times out at 1.0 s and would report at 1.2 s; fine answers at about 1.3 s
-            stuck = pool.submit(host.post, {**genesys_event("stuck"), "sleep_ms": 1200})
-            time.sleep(0.5)
-            fine = pool.submit(host.post, {**genesys_event("fine"), "sleep_ms": 800})
+            # stuck times out at 2.0 s and would report at 2.4 s; fine runs from 1.0 s to
+            # about 2.5 s (0.5 s inside its own timeout on a loaded machine), across both
+            stuck = pool.submit(host.post, {**genesys_event("stuck"), "sleep_ms": 2400})
+            time.sleep(1.0)
+            fine = pool.submit(host.post, {**genesys_event("fine"), "sleep_ms": 1500})
             assert stuck.result().json()["errorType"] == "Sandbox.Timedout"
             assert fine.result().status_code == 200
         assert host.wait(5) == TIMEOUT_EXIT

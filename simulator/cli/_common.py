@@ -40,24 +40,6 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    "(default: the scenario's consumers.python, else the harness's own)")
 
 
-def consumer_specs(raws: list[str], option: str | None, scenario: Any) -> list[Any]:
-    """The consumer specs of ``scenario``, hosted Python ones under ``--python``
-    (``option``) or else the scenario's ``consumers.python``: then the target is
-    imported by that interpreter (its dependencies may be only there), not ours.
-    ``--python`` for a consumer that is not hosted Python is bad input; the
-    scenario's interpreter is for the hosted Python consumers only."""
-    from simulator.clients.interpreter import hosts_python, with_python
-    from simulator.clients.spec import parse_spec
-
-    python = option or scenario.consumers.python
-    if python is None:
-        return [parse_spec(raw) for raw in raws]
-    where = "--python" if option else f"{scenario.path or scenario.name}: consumers.python"
-    specs = [parse_spec(raw, check=False) for raw in raws]
-    return [with_python(spec, python, where=where) if option or hosts_python(spec) else parse_spec(spec.raw)
-            for spec in specs]
-
-
 def _whole(text: str) -> int:
     try:
         return int(text)

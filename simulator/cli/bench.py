@@ -73,13 +73,14 @@ def run(args: argparse.Namespace) -> int:
     from simulator.bench.null import SPEC as NULL_SPEC
     from simulator.bench.rawloop import raw_loop
     from simulator.bench.result import BenchResult, render, render_terminal
+    from simulator.clients.interpreter import consumer_specs
     from simulator.clients.spec import parse_spec
     from simulator.harness import Harness
     from simulator.scenario import load_scenario
     from simulator.stopping import Terminated, classify, stop_signals
 
     scenario = load_scenario(args.scenario)
-    specs = [parse_spec(raw) for raw in args.consumer]
+    specs = consumer_specs(args.consumer, scenario)
     settings = _settings(args, scenario)
     reports = check_reports(args)
     started = time.monotonic()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from simulator.cli._common import add_run_options, check_reports, consumer_specs, emit, live_progress, run_options
+from simulator.cli._common import add_run_options, check_reports, emit, live_progress, run_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from consumers import REFERENCES
+    from simulator.clients.interpreter import consumer_specs
     from simulator.harness import Harness
     from simulator.report import MatrixResult
     from simulator.runner import run_scenario
@@ -27,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
 
     scenarios = [load_scenario(s) for s in (args.scenario or shipped_scenarios())]
     raws = args.consumer or [f"ref:{r.name}" for r in REFERENCES]
-    plans = [(scenario, consumer_specs(raws, args.python, scenario)) for scenario in scenarios]
+    plans = [(scenario, consumer_specs(raws, scenario, python=args.python)) for scenario in scenarios]
     reports = check_reports(args)
     options = run_options(args)
     runs = []

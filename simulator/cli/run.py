@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from simulator.cli._common import add_run_options, check_reports, consumer_specs, emit, live_progress, run_options
+from simulator.cli._common import add_run_options, check_reports, emit, live_progress, run_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,13 +21,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from simulator.clients.interpreter import consumer_specs
     from simulator.harness import Harness
     from simulator.runner import run_scenario
     from simulator.scenario import load_scenario
     from simulator.stopping import stop_signals
 
     scenario = load_scenario(args.scenario)
-    specs = consumer_specs(args.consumer, args.python, scenario)
+    specs = consumer_specs(args.consumer, scenario, python=args.python)
     reports = check_reports(args)
     options = run_options(args)
     with stop_signals(), \

@@ -11,6 +11,7 @@ import dataclasses
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import simulator
 from simulator.clients.spec import ConsumerSpec
@@ -60,6 +61,35 @@ def with_python(spec: ConsumerSpec, python: str | None, *, where: str) -> Consum
         raise BadInput(f"only python:, lambda-sqs:, lambda-eb: and wsgi: Python consumers run under an "
                        f"interpreter of their own; {spec.raw!r} does not", where=where)
     return dataclasses.replace(spec, python=check_python(python, spec, where=where))
+
+
+def consumer_specs(consumers: list[str | ConsumerSpec], scenario: Any, *, python: str | None = None,
+                   option: str = "--python") -> list[ConsumerSpec]:
+    """The specs of ``scenario``'s consumers, hosted Python ones under ``python``
+    (an option the user gave, named ``option``) or else the scenario's
+    ``consumers.python``: then the target is imported by that interpreter (its
+    dependencies may be only there), not ours. Every entry point (``run``,
+    ``matrix``, ``bench``, ``POST /runs``, the pytest plugin) goes through here,
+    so a scenario's interpreter holds however it is run. ``python`` for a
+    consumer that is not hosted Python is bad input; the scenario's interpreter
+    is for the hosted Python consumers only."""
+    from simulator.clients.spec import parse_spec
+
+    chosen = python or scenario.consumers.python
+    if chosen is None:
+        return [c if isinstance(c, ConsumerSpec) else parse_spec(c) for c in consumers]
+    where = option if python else f"{scenario.path or scenario.name}: consumers.python"
+
+    def one(consumer: str | ConsumerSpec) -> ConsumerSpec:
+        given = isinstance(consumer, ConsumerSpec)
+        spec = consumer if given else parse_spec(consumer, check=False)
+        if given and spec.python:  # built with an interpreter of its own
+            return spec
+        if python or hosts_python(spec):
+            return with_python(spec, chosen, where=where)
+        return spec if given else parse_spec(consumer)  # checked here, as with no interpreter
+
+    return [one(c) for c in consumers]
 
 
 def check_python(python: str, spec: ConsumerSpec, *, where: str) -> str:
