@@ -84,7 +84,16 @@ def main() -> int:
     p.add_argument("--out", help="write the merged report here")
     p.add_argument("--readme", help="README to put the summary into")
     args = p.parse_args()
-    report, summary = merge([Path(f).read_text() for f in args.parts])
+    texts = []
+    for name in args.parts:
+        try:
+            text = Path(name).read_text()
+        except OSError as exc:
+            p.error(f"{name}: {exc.strerror}")
+        if not any(line.startswith("## Matrix") for line in text.split("\n")):
+            p.error(f"{name}: not a matrix report (no '## Matrix' heading; is it the README? use --readme)")
+        texts.append(text)
+    report, summary = merge(texts)
     if args.out:
         Path(args.out).write_text(report)
     if args.readme:

@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import importlib.util
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "readme_matrix.py"
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "scripts" / "readme_matrix.py"
 spec = importlib.util.spec_from_file_location("readme_matrix", SCRIPT)
 readme_matrix = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(readme_matrix)
@@ -50,3 +54,28 @@ def test_another_seed_replaces_the_whole_row():
     reseeded = part(["b"], {"s1": ["0 / 0"]}, seed=9)
     _, summary = readme_matrix.merge([first, reseeded])
     assert summary.splitlines()[2] == "| s1 (seed 9) | — | 0 / 0 |"
+
+
+def _script(*args: str, cwd: Path) -> "subprocess.CompletedProcess[str]":
+    return subprocess.run([sys.executable, str(SCRIPT), *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_the_readme_s_own_command_rewrites_its_table(tmp_path):
+    """The command the README prints, run as printed, on a copy of the README and its report."""
+    readme = (ROOT / "README.md").read_text()
+    [line] = [ln for ln in readme.splitlines() if ln.startswith("python scripts/readme_matrix.py")]
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "matrix.md").write_text(part(["a"], {"s1": ["2 / 0 ✗"]}, seed=9))
+    (tmp_path / "README.md").write_text(readme)
+    done = _script(*shlex.split(line)[2:], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "| s1 (seed 9) | 2 / 0 ✗ |" in (tmp_path / "README.md").read_text()
+
+
+def test_a_part_that_is_not_a_matrix_report_is_named(tmp_path):
+    (tmp_path / "README.md").write_text("# a readme\n")
+    done = _script(str(tmp_path / "README.md"), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "README.md: not a matrix report" in done.stderr and "Traceback" not in done.stderr
+    missing = _script(str(tmp_path / "nope.md"), cwd=tmp_path)
+    assert missing.returncode == 2 and "nope.md: No such file or directory" in missing.stderr
