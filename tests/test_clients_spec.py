@@ -70,3 +70,23 @@ def test_module_that_fails_to_import_is_bad_input(tmp_path):
     broken.write_text("raise RuntimeError('boom at import')\n")
     with pytest.raises(BadInput, match="RuntimeError: boom at import"):
         parse_spec(f"python:{broken}:X")
+
+
+def test_two_files_of_one_name_are_two_modules(tmp_path):
+    """Two consumers' ``handler.py`` in two folders: each spec is checked against its own file."""
+    for folder, attr in (("a", "first"), ("b", "second")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "handler.py").write_text(f"def {attr}(event, context):\n    return None\n")
+    assert parse_spec(f"lambda-sqs:{tmp_path / 'a' / 'handler.py'}:first")
+    assert parse_spec(f"lambda-sqs:{tmp_path / 'b' / 'handler.py'}:second")
+    with pytest.raises(BadInput, match="has no attribute 'first'"):
+        parse_spec(f"lambda-sqs:{tmp_path / 'b' / 'handler.py'}:first")
+
+
+def test_a_file_that_failed_to_import_is_imported_afresh_once_fixed(tmp_path):
+    handler = tmp_path / "handler.py"
+    handler.write_text("import no_such_module_here\n\ndef handler(event, context):\n    return None\n")
+    with pytest.raises(BadInput, match="no_such_module_here"):
+        parse_spec(f"lambda-sqs:{handler}:handler")
+    handler.write_text("def handler(event, context):\n    return None\n")
+    assert parse_spec(f"lambda-sqs:{handler}:handler").target.endswith(":handler")

@@ -9,6 +9,7 @@ harness hosts the same way), ``http:URL`` (an endpoint the user runs) and
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import sys
@@ -123,7 +124,9 @@ def _import(module_ref: str) -> Any:
         path = Path(module_ref).resolve()
         if not path.is_file():
             raise BadInput(f"no such file: {module_ref}")
-        name = f"_genesys_sim_user_{path.stem}"
+        # One module per file, not per file name: two consumers' handler.py are two modules
+        digest = hashlib.blake2b(str(path).encode(), digest_size=6).hexdigest()
+        name = f"_genesys_sim_user_{path.stem}_{digest}"
         if name in sys.modules:
             return sys.modules[name]
         # Let the user's file import its siblings, as running it directly would.
@@ -133,7 +136,11 @@ def _import(module_ref: str) -> Any:
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]  # a file that failed to import is not imported: a retry runs it again
+            raise
         return module
     # A user's module beside where they run the command, as `python -m` would find it.
     if "" not in sys.path and str(Path.cwd()) not in sys.path:
