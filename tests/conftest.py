@@ -98,3 +98,14 @@ def backend(request):
     endpoint = request.getfixturevalue("localstack_endpoint") if request.param == "localstack" else None
     with open_backend(request.param, endpoint_url=endpoint) as opened:
         yield opened
+
+
+@pytest.fixture
+def push_topology(backend):
+    """A fresh push topology (rule -> target, the target's DLQ) on each transport backend."""
+    import uuid
+
+    from simulator.transport import create_topology
+
+    with create_topology(backend, run_id="p" + uuid.uuid4().hex[:10], delivery="push") as topology:
+        yield topology

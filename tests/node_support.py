@@ -9,6 +9,8 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,9 +106,17 @@ class NodeHost:
         return [json.loads(line) for line in self.receipts.read_text().splitlines() if line]
 
 
-def serve_sink(sink: RecordingSink) -> Any:
-    """The sink on a free port (a ServerHandle: ``.url``, ``.stop()``)."""
-    return serve_in_thread(sink)  # type: ignore[arg-type]
+@contextmanager
+def served_sink() -> Iterator[RecordingSink]:
+    """A RecordingSink on a free port, its ``url`` the effect route of consumer
+    ``node-test`` (what ``$GENESYS_SIM_SINK_URL`` names in a run)."""
+    recording = RecordingSink()
+    server = serve_in_thread(recording)  # type: ignore[arg-type]
+    recording.url = f"{server.url}/runs/k/consumers/node-test"
+    try:
+        yield recording
+    finally:
+        server.stop()
 
 
 def process_alive(pid: int) -> bool:

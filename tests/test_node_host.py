@@ -14,8 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from node_support import (HANDLERS, NodeHost, RecordingSink, genesys_event, listening, process_alive,
-                          serve_sink)
+from node_support import HANDLERS, NodeHost, genesys_event, listening, process_alive, served_sink
 from simulator.clients.faults import CRASH_EXIT, TIMEOUT_EXIT
 
 SHAPES = HANDLERS / "shapes.mjs"
@@ -24,11 +23,8 @@ CALLBACKS = HANDLERS / "callbacks.cjs"
 
 @pytest.fixture
 def sink():
-    recording = RecordingSink()
-    server = serve_sink(recording)
-    recording.url = f"{server.url}/runs/k/consumers/node-test"
-    yield recording
-    server.stop()
+    with served_sink() as recording:
+        yield recording
 
 
 def test_async_esm_handler_gets_the_event_and_a_lambda_context(tmp_path):

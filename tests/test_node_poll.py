@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from node_support import HANDLERS, NodeHost, RecordingSink, serve_sink
+from node_support import HANDLERS, NodeHost, served_sink
 from simulator.clients.faults import CRASH_EXIT
 from simulator.clients.poll import sqs_record
 from simulator.transport import open_backend
@@ -37,11 +37,8 @@ def queue(backend):
 
 @pytest.fixture
 def sink():
-    recording = RecordingSink()
-    server = serve_sink(recording)
-    recording.url = f"{server.url}/runs/k/consumers/node-test"
-    yield recording
-    server.stop()
+    with served_sink() as recording:
+        yield recording
 
 
 def host(spec, tmp_path, backend, queue, sink=None, **config):

@@ -9,48 +9,37 @@ import json
 import random
 import time
 import uuid
-from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.clock import ScenarioClock
 from simulator.errors import BadInput
-from simulator.transport import (ApiDestination, DeliveryLog, EventBridgeTargetInvoker, LambdaAsync,
-                                 create_topology, drain_queue)
+from simulator.transport import ApiDestination, EventBridgeTargetInvoker, LambdaAsync, drain_queue
 from simulator.transport.targets import (COLD_START_RETRY_REAL_S, LAMBDA_THROTTLE_CAP_S, Answer,
                                          lambda_error)
-from simulator.transport.testing import ScriptedTarget, delivery, genesys_envelope
+from simulator.transport.testing import ScriptedTarget, delivery, genesys_envelope, invoke_all
 
 SCALE = 300.0  # Lambda's 60 s + 120 s of retries = 0.6 s real
 FAILED = (500, {"errorType": "RuntimeError", "errorMessage": "downstream validation failed"})
 
 
-@pytest.fixture
-def topology(backend):
-    with create_topology(backend, run_id="l" + uuid.uuid4().hex[:10], delivery="push") as topo:
-        yield topo
-
-
 def invoke(invoker, deliveries, scale=SCALE):
-    log = DeliveryLog()
-    stats = invoker.run(deliveries, ScenarioClock(scale), log)
-    attempts = sorted(log.attempt_records, key=lambda a: (a.delivery.envelope_id, a.at))
-    return SimpleNamespace(sent=log.sent_records, attempts=attempts,
-                           undelivered=log.undelivered_records, pending=log.pending_records), stats
+    record, stats = invoke_all(invoker, deliveries, scale)
+    record.attempts.sort(key=lambda a: (a.delivery.envelope_id, a.at))
+    return record, stats
 
 
-def lambda_target(backend, topology, url, **config):
-    return EventBridgeTargetInvoker(backend, topology, [url], consumer="orders-fn", seed=5,
+def lambda_target(backend, push_topology, url, **config):
+    return EventBridgeTargetInvoker(backend, push_topology, [url], consumer="orders-fn", seed=5,
                                     policy=LambdaAsync(**config))
 
 
 def test_a_function_error_is_retried_a_minute_then_two_minutes_later_then_parked_in_the_dlq(
-        backend, topology):
+        backend, push_topology):
     event = genesys_envelope(1)
     with ScriptedTarget(lambda call: FAILED) as target:
-        record, stats = invoke(lambda_target(backend, topology, target.url), [delivery(event)])
+        record, stats = invoke(lambda_target(backend, push_topology, target.url), [delivery(event)])
     assert [c.body for c in target.calls] == [json.dumps(event)] * 3  # same event, same id
     first, second, third = (a.at_s for a in record.attempts)
     assert 60 <= second - first < 60 + 0.3 * SCALE  # scheduling lag on a loaded machine
@@ -58,7 +47,7 @@ def test_a_function_error_is_retried_a_minute_then_two_minutes_later_then_parked
     assert [a.outcome for a in record.attempts] == ["retry", "retry", "failed"]
     (given_up,) = record.undelivered
     assert (given_up.attempts, given_up.exhausted, given_up.error_code) == (3, "RetriesExhausted", "RuntimeError")
-    (parked,) = drain_queue(backend, topology.dlq_url)
+    (parked,) = drain_queue(backend, push_topology.dlq_url)
     assert json.loads(parked.body) == event  # the function's DLQ gets the event as it was
     assert set(parked.message_attributes) == {"RequestID", "ErrorCode", "ErrorMessage"}
     assert parked.message_attributes["ErrorCode"]["DataType"] == "Number"
@@ -68,48 +57,48 @@ def test_a_function_error_is_retried_a_minute_then_two_minutes_later_then_parked
     assert stats.to_dlq == 1 and stats.delivered == 0
 
 
-def test_lambda_semantics_give_up_where_eventbridge_s_api_destination_policy_does_not(backend, topology):
+def test_lambda_semantics_give_up_where_eventbridge_s_api_destination_policy_does_not(backend, push_topology):
     """The same handler, failing its first three invocations: Lambda loses the
     event (two retries), EventBridge's 185-attempt policy delivers it."""
     answer = (lambda call: FAILED if call.attempt <= 3 else 200)
     with ScriptedTarget(answer) as lam:
-        lam_record, _ = invoke(lambda_target(backend, topology, lam.url, on_failure="drop"),
+        lam_record, _ = invoke(lambda_target(backend, push_topology, lam.url, on_failure="drop"),
                                [delivery(genesys_envelope(2))])
     with ScriptedTarget(answer) as api:
-        api_record, api_stats = invoke(EventBridgeTargetInvoker(backend, topology, [api.url], seed=5,
+        api_record, api_stats = invoke(EventBridgeTargetInvoker(backend, push_topology, [api.url], seed=5,
                                                                 policy=ApiDestination()),
                                        [delivery(genesys_envelope(2))], scale=20000)
     assert len(lam.calls) == 3 and lam_record.undelivered[0].dlq_message_id is None
     assert len(api.calls) == 4 and api_stats.delivered == 1
-    assert drain_queue(backend, topology.dlq_url) == []
+    assert drain_queue(backend, push_topology.dlq_url) == []
 
 
-def test_no_retry_attempts_means_one_invocation(backend, topology):
+def test_no_retry_attempts_means_one_invocation(backend, push_topology):
     with ScriptedTarget(lambda call: FAILED) as target:
-        record, _ = invoke(lambda_target(backend, topology, target.url, maximum_retry_attempts=0),
+        record, _ = invoke(lambda_target(backend, push_topology, target.url, maximum_retry_attempts=0),
                            [delivery(genesys_envelope(3))])
     assert len(target.calls) == 1
     assert record.undelivered[0].exhausted == "RetriesExhausted"
 
 
-def test_the_maximum_event_age_ends_retries_with_event_age_exceeded(backend, topology):
+def test_the_maximum_event_age_ends_retries_with_event_age_exceeded(backend, push_topology):
     with ScriptedTarget(lambda call: FAILED) as target:
-        record, _ = invoke(lambda_target(backend, topology, target.url, maximum_event_age_s=100,
+        record, _ = invoke(lambda_target(backend, push_topology, target.url, maximum_event_age_s=100,
                                          on_failure="destination"),
                            [delivery(genesys_envelope(4))])
     assert len(target.calls) == 2  # the retry at +60 s is within 100 s of age; the one at +180 s is not
-    (parked,) = drain_queue(backend, topology.dlq_url)
+    (parked,) = drain_queue(backend, push_topology.dlq_url)
     record_ = json.loads(parked.body)
     assert record_["requestContext"]["condition"] == "EventAgeExceeded"
     assert record.undelivered[0].exhausted == "EventAgeExceeded"
 
 
-def test_the_on_failure_destination_gets_lambda_s_invocation_record(backend, topology):
+def test_the_on_failure_destination_gets_lambda_s_invocation_record(backend, push_topology):
     event = genesys_envelope(5)
     with ScriptedTarget(lambda call: FAILED) as target:
-        invoker = lambda_target(backend, topology, target.url, on_failure="destination")
+        invoker = lambda_target(backend, push_topology, target.url, on_failure="destination")
         invoke(invoker, [delivery(event)])
-    (parked,) = drain_queue(backend, topology.dlq_url)
+    (parked,) = drain_queue(backend, push_topology.dlq_url)
     assert parked.message_attributes == {}
     record = json.loads(parked.body)
     assert set(record) == {"version", "timestamp", "requestContext", "requestPayload",
@@ -118,7 +107,7 @@ def test_the_on_failure_destination_gets_lambda_s_invocation_record(backend, top
     assert record["requestContext"]["condition"] == "RetriesExhausted"
     assert record["requestContext"]["approximateInvokeCount"] == 3
     assert record["requestContext"]["functionArn"] == invoker._target_arn + ":$LATEST"
-    assert invoker._target_arn.startswith(f"arn:aws:lambda:{backend.region}:{topology.account}:function:")
+    assert invoker._target_arn.startswith(f"arn:aws:lambda:{backend.region}:{push_topology.account}:function:")
     uuid.UUID(record["requestContext"]["requestId"])
     assert record["requestPayload"] == event
     assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST",
@@ -127,22 +116,22 @@ def test_the_on_failure_destination_gets_lambda_s_invocation_record(backend, top
                                          "errorMessage": "downstream validation failed"}
 
 
-def test_drop_leaves_nothing_behind(backend, topology):
+def test_drop_leaves_nothing_behind(backend, push_topology):
     with ScriptedTarget(lambda call: FAILED) as target:
-        record, stats = invoke(lambda_target(backend, topology, target.url, on_failure="drop"),
+        record, stats = invoke(lambda_target(backend, push_topology, target.url, on_failure="drop"),
                                [delivery(genesys_envelope(6))])
     assert stats.dropped == 1 and record.undelivered[0].dlq_message_id is None
-    assert drain_queue(backend, topology.dlq_url) == []
+    assert drain_queue(backend, push_topology.dlq_url) == []
 
 
-def test_a_function_timeout_is_a_function_error(backend, topology):
+def test_a_function_timeout_is_a_function_error(backend, push_topology):
     def slow(call):
         if call.attempt == 1:
             time.sleep(0.4)  # past the invoker's wait for the function
         return 200
 
     with ScriptedTarget(slow) as target:
-        invoker = lambda_target(backend, topology, target.url)
+        invoker = lambda_target(backend, push_topology, target.url)
         invoker.timeout_s = 0.1
         record, stats = invoke(invoker, [delivery(genesys_envelope(7))])
     assert [a.error_code for a in record.attempts] == ["Sandbox.Timedout", None]
@@ -150,9 +139,9 @@ def test_a_function_timeout_is_a_function_error(backend, topology):
     assert stats.delivered == 1
 
 
-def test_throttles_keep_the_event_queued_without_using_retry_attempts(backend, topology):
+def test_throttles_keep_the_event_queued_without_using_retry_attempts(backend, push_topology):
     with ScriptedTarget(lambda call: 429 if call.attempt <= 3 else 200) as target:
-        record, stats = invoke(lambda_target(backend, topology, target.url, maximum_retry_attempts=0),
+        record, stats = invoke(lambda_target(backend, push_topology, target.url, maximum_retry_attempts=0),
                                [delivery(genesys_envelope(8))], scale=20)
     assert len(target.calls) == 4 and stats.delivered == 1
     gaps = [b.at_s - a.at_s for a, b in zip(record.attempts, record.attempts[1:])]
@@ -160,8 +149,8 @@ def test_throttles_keep_the_event_queued_without_using_retry_attempts(backend, t
     assert {a.error_code for a in record.attempts[:3]} == {"TooManyRequestsException"}
 
 
-def test_nothing_listening_is_a_cold_start_retried_soon(backend, topology):
-    record, stats = invoke(lambda_target(backend, topology, "http://127.0.0.1:9/", maximum_event_age_s=60),
+def test_nothing_listening_is_a_cold_start_retried_soon(backend, push_topology):
+    record, stats = invoke(lambda_target(backend, push_topology, "http://127.0.0.1:9/", maximum_event_age_s=60),
                            [delivery(genesys_envelope(9))], scale=300)
     assert {a.error_code for a in record.attempts} == {"ColdStart"}
     # retried every COLD_START_RETRY_REAL_S real seconds until the event is too old
@@ -169,7 +158,7 @@ def test_nothing_listening_is_a_cold_start_retried_soon(backend, topology):
     assert record.undelivered[0].exhausted == "EventAgeExceeded"
 
 
-def test_events_wait_for_an_instance_that_is_starting_and_only_one_probes_it(backend, topology):
+def test_events_wait_for_an_instance_that_is_starting_and_only_one_probes_it(backend, push_topology):
     import threading
 
     from simulator.clients.supervisor import free_port
@@ -188,7 +177,7 @@ def test_events_wait_for_an_instance_that_is_starting_and_only_one_probes_it(bac
 
     starter = threading.Thread(target=start_late)
     starter.start()
-    record, stats = invoke(lambda_target(backend, topology, f"http://127.0.0.1:{port}/"), deliveries, scale=60)
+    record, stats = invoke(lambda_target(backend, push_topology, f"http://127.0.0.1:{port}/"), deliveries, scale=60)
     starter.join(30)
     assert started.is_set() and stats.delivered == len(deliveries)
     cold = [a for a in record.attempts if a.error_code == "ColdStart"]
@@ -197,24 +186,24 @@ def test_events_wait_for_an_instance_that_is_starting_and_only_one_probes_it(bac
     assert {a.error_code for a in record.attempts} <= {"ColdStart", None}
 
 
-def test_a_body_that_is_not_json_is_refused_by_invoke_and_parked_by_eventbridge(backend, topology):
+def test_a_body_that_is_not_json_is_refused_by_invoke_and_parked_by_eventbridge(backend, push_topology):
     from simulator.transport.testing import poison
 
     with ScriptedTarget() as target:
-        invoker = lambda_target(backend, topology, target.url)
+        invoker = lambda_target(backend, push_topology, target.url)
         record, _ = invoke(invoker, [poison("{not json")])
     assert target.calls == []  # Lambda never ran the function
-    (parked,) = drain_queue(backend, topology.dlq_url)
+    (parked,) = drain_queue(backend, push_topology.dlq_url)
     assert parked.body == "{not json"
-    assert parked.attribute("RULE_ARN") == topology.rule_arn
+    assert parked.attribute("RULE_ARN") == push_topology.rule_arn
     assert parked.attribute("TARGET_ARN") == invoker._target_arn
     assert "InvalidRequestContentException" in parked.attribute("ERROR_MESSAGE")
 
 
-def test_lambda_may_invoke_a_function_twice_for_one_event(backend, topology):
+def test_lambda_may_invoke_a_function_twice_for_one_event(backend, push_topology):
     deliveries = [delivery(genesys_envelope(n), at_s=n) for n in range(5)]
     with ScriptedTarget() as target:
-        record, stats = invoke(lambda_target(backend, topology, target.url, duplicate_probability=1.0),
+        record, stats = invoke(lambda_target(backend, push_topology, target.url, duplicate_probability=1.0),
                                deliveries)
     bodies = [c.body for c in target.calls]
     assert sorted(bodies) == sorted([d.body for d in deliveries] * 2)  # every event twice, same id

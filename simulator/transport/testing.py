@@ -81,6 +81,20 @@ def poison(body: str, at_s: float = 0.0, kind: str = "invalid_json") -> Delivery
                     envelope_id=None, poison=kind)
 
 
+def invoke_all(invoker: Any, deliveries: list[Delivery], time_scale: float) -> tuple[Any, Any]:
+    """Run ``invoker`` over ``deliveries`` on a scenario clock of ``time_scale``:
+    (what its listener recorded: sent, attempts, undelivered, pending; its stats)."""
+    from types import SimpleNamespace
+
+    from simulator.clock import ScenarioClock
+    from simulator.transport import DeliveryLog
+
+    log = DeliveryLog()
+    stats = invoker.run(deliveries, ScenarioClock(time_scale), log)
+    return SimpleNamespace(sent=log.sent_records, attempts=log.attempt_records,
+                           undelivered=log.undelivered_records, pending=log.pending_records), stats
+
+
 @dataclass(frozen=True)
 class Call:
     body: str
